@@ -1,0 +1,56 @@
+/*
+ * CSE configuration: documented defaults, then the INI file (--config),
+ * then CSE_<SECTION>_<KEY> environment overrides (upper case).
+ */
+#ifndef CSE_CORE_CONFIG_H
+#define CSE_CORE_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "cse/plugin.h"
+
+#define CSE_CONFIG_MAX_PLUGIN_OPTS 64
+
+typedef struct cse_config {
+    /* [cse] */
+    char cse_id[64]; /* "/id-in" */
+    char resource_name[64]; /* "cse-in" */
+    char sp_id[64]; /* "//example.net" style SP-ID, "" = none */
+    char admin_originator[64]; /* "CAdmin" */
+    /* [http] */
+    char http_listen[64]; /* "127.0.0.1" */
+    int http_port; /* 8080; 0 = pick a free port (printed) */
+    int http_threads; /* thread pool size, 0 = number of cores */
+    size_t http_max_body; /* 413 above this; default 1 MiB */
+    size_t http_max_header; /* 431 above this; default 16 KiB */
+    char http_tls_cert[PATH_MAX], http_tls_key[PATH_MAX], http_tls_ca[PATH_MAX];
+    /* [coap] */
+    char coap_listen[64];
+    int coap_port; /* 5683 */
+    int coap_dtls_port; /* 5684 */
+    /* [store] */
+    char store_path[PATH_MAX]; /* "cse.db" */
+    /* [plugin] */
+    char plugin_path[PATH_MAX]; /* "" = no plugin */
+    cse_plugin_opt_t plugin_opts[CSE_CONFIG_MAX_PLUGIN_OPTS]; /* owned strings */
+    int nplugin_opts;
+    /* [log] */
+    char log_level[16]; /* error|warn|info|debug */
+    char log_file[PATH_MAX]; /* "" = stderr */
+    /* command line */
+    int insecure; /* --insecure: run without a security plugin */
+    char config_path[PATH_MAX];
+} cse_config_t;
+
+/* Fills cfg with defaults. */
+void cse_config_defaults(cse_config_t *cfg);
+
+/* Loads path (NULL = no file) over the defaults, then applies environment
+ * overrides. Returns 0, or -1 with "file:line: [section] key: reason" in err. */
+int cse_config_load(cse_config_t *cfg, const char *path, char *err, size_t err_cap);
+
+/* Frees owned plugin option strings. */
+void cse_config_free(cse_config_t *cfg);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * What the CSE host offers a plugin. Only the symbols declared here are
+ * exported by onem2m-cse (see cse/core/host.exports).
+ */
+#ifndef CSE_HOST_H
+#define CSE_HOST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cse/plugin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Registers fn for event. Callbacks run in registration order (across
+ * plugins: load order). Returns 0, or -1 for an unknown event or a
+ * duplicate (same fn, same event). Only valid during cse_plugin_init. */
+int cse_callback_register(cse_plugin_t *plugin, int event, cse_plugin_callback_fn fn,
+                          void *userdata);
+
+/* Memory the host frees (reason strings, response bodies). */
+void *cse_malloc(size_t size);
+void cse_free(void *ptr);
+char *cse_strdup(const char *s);
+
+enum cse_log_level { CSE_LOG_ERROR = 0, CSE_LOG_WARN = 1, CSE_LOG_INFO = 2, CSE_LOG_DEBUG = 3 };
+
+/* One log line (key=value text, no secrets). Thread-safe. */
+void cse_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The hosting CSE's identity (borrowed, valid for the process lifetime). */
+const char *cse_host_cse_id(void); /* e.g. "/id-in" */
+const char *cse_host_resource_name(void); /* e.g. "cse-in" */
+const char *cse_host_sp_id(void);
+
+/* Path of the CSE's SQLite database, for a plugin's own tables (borrowed). */
+const char *cse_host_store_path(void);
+
+/*
+ * Reads resource `ri` as JSON (the full attribute object with short names).
+ * If its current revision equals known_revision, returns 1 and sets nothing
+ * else (the caller's cached copy is current). Otherwise returns 0, sets
+ * *revision (if not NULL) and *json (if json is not NULL; cse_malloc'd,
+ * caller frees with cse_free). Returns -1 when no such resource exists.
+ * With json == NULL this is a cheap existence/revision check.
+ */
+int cse_resource_get(const char *ri, uint64_t known_revision, uint64_t *revision, char **json);
+
+/*
+ * Creates (or, if a child named rn exists, updates) a resource of type ty
+ * under the resource at parent_path (structured, e.g. "cse-in"), as the
+ * hosting CSE, bypassing authorization. json is the body without the
+ * type wrapper, e.g. {"pv":{...},"pvs":{...}}. Durable when it returns 0.
+ * On failure returns the oneM2M rsc and writes a reason into err.
+ */
+int cse_resource_apply(const char *parent_path, int ty, const char *rn, const char *json,
+                       char *err, size_t err_cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
