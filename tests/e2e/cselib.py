@@ -1,0 +1,206 @@
+"""Starts the real onem2m-cse for end-to-end tests and talks to it over HTTP.
+
+Usage:
+    from cselib import Cse
+    with Cse(insecure=True) as cse:               # or plugin="cssf", plugin_opts={...}
+        r = cse.request("GET", "/cse-in", origin="CAdmin")
+        assert r.status == 200 and r.rsc == 2000, r
+        r = cse.create("/cse-in", 2, {"m2m:ae": {...}}, origin="C")
+
+The CSE gets a temporary directory (database, config, logs), listens on a
+free loopback port (it prints "listening on http://HOST:PORT") and is
+stopped (SIGTERM, then SIGKILL) on exit. Nothing here fakes the server.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+BUILD_DIR = os.environ.get("CSE_BUILD_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build")
+SOURCE_DIR = os.environ.get("CSE_SOURCE_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..")
+CSE_BIN = os.path.join(BUILD_DIR, "cse", "onem2m-cse")
+CSSF_PLUGIN = os.path.join(BUILD_DIR, "plugin", "cssf.so")
+TEST_PLUGIN_DIR = os.path.join(BUILD_DIR, "tests", "plugins")
+
+LISTEN_RE = re.compile(r"listening on http://([0-9.:\[\]a-f]+):(\d+)")
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.raw = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+        rsc = self.headers.get("x-m2m-rsc")
+        self.rsc = int(rsc) if rsc and rsc.isdigit() else None
+
+    def __repr__(self):
+        return "Response(status=%s rsc=%s headers=%s body=%r)" % (
+            self.status, self.rsc, self.headers, self.raw[:500])
+
+
+class Cse:
+    """One onem2m-cse process. sections: {"cse": {...}, "http": {...}, ...}
+    are written into the INI file; plugin is a path or a name under the
+    build (\"cssf\" or a test plugin name)."""
+
+    def __init__(self, insecure=False, plugin=None, plugin_opts=None, sections=None,
+                 workdir=None, env=None, args=None, expect_start=True):
+        self.owns_workdir = workdir is None
+        self.workdir = workdir or tempfile.mkdtemp(prefix="cse-e2e-")
+        self.insecure = insecure
+        self.plugin = plugin
+        self.plugin_opts = plugin_opts or {}
+        self.sections = sections or {}
+        self.extra_env = env or {}
+        self.extra_args = args or []
+        self.expect_start = expect_start
+        self.proc = None
+        self.host = "127.0.0.1"
+        self.port = None
+        self.output = ""
+
+    # --- lifecycle -------------------------------------------------------
+    def plugin_path(self):
+        if not self.plugin:
+            return None
+        if os.path.sep in self.plugin:
+            return self.plugin
+        if self.plugin == "cssf":
+            return CSSF_PLUGIN
+        return os.path.join(TEST_PLUGIN_DIR, self.plugin + ".so")
+
+    def write_config(self):
+        sec = {"http": {"listen": "127.0.0.1", "port": "0"},
+               "store": {"path": os.path.join(self.workdir, "cse.db")}}
+        for name, values in self.sections.items():
+            sec.setdefault(name, {}).update({k: str(v) for k, v in values.items()})
+        if self.plugin:
+            sec.setdefault("plugin", {})["path"] = self.plugin_path()
+            sec["plugin"].update({k: str(v) for k, v in self.plugin_opts.items()})
+        path = os.path.join(self.workdir, "cse.ini")
+        with open(path, "w") as f:
+            for name, values in sec.items():
+                f.write("[%s]\n" % name)
+                for k, v in values.items():
+                    f.write("%s = %s\n" % (k, v))
+        return path
+
+    def start(self, timeout=10):
+        cfg = self.write_config()
+        argv = [CSE_BIN, "--config", cfg] + (["--insecure"] if self.insecure else [])
+        argv += self.extra_args
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        self.log_path = os.path.join(self.workdir, "cse.log")
+        self.log = open(self.log_path, "w+")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     cwd=self.workdir)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            out = self.read_output()
+            m = LISTEN_RE.search(out)
+            if m:
+                self.host, self.port = m.group(1).strip("[]"), int(m.group(2))
+                return self
+            if self.proc.poll() is not None:
+                if self.expect_start:
+                    raise RuntimeError("onem2m-cse exited with %s:\n%s" % (self.proc.returncode, out))
+                return self
+            time.sleep(0.02)
+        raise RuntimeError("onem2m-cse did not start in %ss:\n%s" % (timeout, self.read_output()))
+
+    def read_output(self):
+        with open(self.log_path) as f:
+            self.output = f.read()
+        return self.output
+
+    def wait_exit(self, timeout=10):
+        """For start-up failures: returns (exit code, output)."""
+        rc = self.proc.wait(timeout)
+        return rc, self.read_output()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def kill(self):
+        """SIGKILL, as in a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def cleanup(self):
+        self.stop()
+        if self.owns_workdir and os.environ.get("CSE_KEEP_WORKDIR") is None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        if exc[0] is not None:
+            sys.stderr.write("---- onem2m-cse output ----\n%s\n" % self.read_output()[-4000:])
+        self.cleanup()
+
+    # --- requests --------------------------------------------------------
+    def request(self, method, path, body=None, origin=None, ty=None, rvi="3", rqi=None,
+                headers=None, content_type="application/json", raw_body=None, timeout=10):
+        h = {"Accept": "application/json", "X-M2M-RVI": rvi,
+             "X-M2M-RI": rqi or uuid.uuid4().hex[:12]}
+        if origin is not None:
+            h["X-M2M-Origin"] = origin
+        data = raw_body
+        if body is not None:
+            data = json.dumps(body).encode()
+        if data is not None or ty is not None:
+            h["Content-Type"] = content_type + ("" if ty is None else ";ty=%d" % ty)
+        if headers:
+            h.update(headers)
+        h = {k: v for k, v in h.items() if v is not None}
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=data, headers=h)
+            resp = conn.getresponse()
+            return Response(resp.status, resp.getheaders(), resp.read())
+        finally:
+            conn.close()
+
+    def create(self, parent, ty, body, origin="CAdmin", **kw):
+        return self.request("POST", parent, body=body, ty=ty, origin=origin, **kw)
+
+    def retrieve(self, path, origin="CAdmin", **kw):
+        return self.request("GET", path, origin=origin, **kw)
+
+    def update(self, path, body, origin="CAdmin", **kw):
+        return self.request("PUT", path, body=body, origin=origin, **kw)
+
+    def delete(self, path, origin="CAdmin", **kw):
+        return self.request("DELETE", path, origin=origin, **kw)
+
+
+def check(cond, msg, *ctx):
+    """Assertion that survives python -O and prints the context."""
+    if not cond:
+        raise AssertionError(msg + "".join("\n  " + repr(c) for c in ctx))
