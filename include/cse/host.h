@@ -15,9 +15,12 @@
 extern "C" {
 #endif
 
-/* Registers fn for event. Callbacks run in registration order (across
- * plugins: load order). Returns 0, or -1 for an unknown event or a
- * duplicate (same fn, same event). Only valid during cse_plugin_init. */
+/* Registers fn for event; userdata is handed back to fn on every call.
+ * Callbacks run in registration order (across plugins: load order).
+ * Returns 0, or -1 for an unknown event, a NULL plugin or fn, or a
+ * duplicate (same fn, same event, same plugin). Only valid during the
+ * plugin's own cse_plugin_init: afterwards the chains are read-only and
+ * every call returns -1. */
 int cse_callback_register(cse_plugin_t *plugin, int event, cse_plugin_callback_fn fn,
                           void *userdata);
 

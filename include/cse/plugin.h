@@ -5,12 +5,15 @@
  *
  *   int cse_plugin_version(int count, const int *supported);
  *       The host offers the ABI versions it supports; the plugin returns the
- *       one it picks, or -1 to refuse (start-up then stops).
+ *       one it picks, or -1 to refuse (start-up then stops). A version that
+ *       was not offered counts as a refusal.
  *   int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
  *                       const cse_plugin_opt_t *opts, int nopts);
  *       Called once at start-up. The plugin allocates its one state struct,
  *       stores it in *userdata and registers callbacks with
- *       cse_callback_register(). Non-zero return stops start-up.
+ *       cse_callback_register(). Non-zero return stops start-up: the host
+ *       drops the callbacks it registered and does NOT call cleanup, so a
+ *       failing init frees what it allocated itself.
  *   int cse_plugin_cleanup(void *userdata, const cse_plugin_opt_t *opts, int nopts);
  *       Called once at shutdown, after the last callback has returned.
  *
@@ -18,10 +21,11 @@
  * borrowed for the duration of init/cleanup only.
  *
  * Results: every callback returns CSE_PLUGIN_OK, CSE_PLUGIN_DENY or
- * CSE_PLUGIN_DEFER. Callbacks of one event run in registration order; the
- * first non-DEFER result wins. If every callback defers (or none is
- * registered), AUTHENTICATE, AUTHORIZE, REGISTER_AE, PSK_LOOKUP and
- * CERT_CHECK deny; the other events are simply done.
+ * CSE_PLUGIN_DEFER; any other value counts as DENY (fail closed, logged).
+ * Callbacks of one event run in registration order; the first non-DEFER
+ * result wins. If every callback defers (or none is registered),
+ * AUTHENTICATE, AUTHORIZE, REGISTER_AE, PSK_LOOKUP and CERT_CHECK deny; the
+ * other events are simply done.
  *
  * Ownership: every pointer in an event is borrowed for the duration of the
  * call. Outputs go into host buffers with an explicit capacity, or are
