@@ -72,6 +72,9 @@ static char *dup_str(parse_ctx_t *c, const char *s) {
 }
 
 /* A reason in the arena; "out of memory" marks c->oom and returns a literal. */
+static const char *reason(parse_ctx_t *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static const char *reason(parse_ctx_t *c, const char *fmt, ...) {
     char buf[128];
     va_list ap;
