@@ -45,4 +45,18 @@ int cse_store_commit(cse_store_t *st, const cse_store_op_t *ops, size_t nops);
 /* Path of the database file (borrowed). */
 const char *cse_store_path(const cse_store_t *st);
 
+/* Counters since open, for benchmarks, tests and health reports. */
+typedef struct cse_store_stats {
+    uint64_t batches; /* batches committed */
+    uint64_t failed; /* batches that failed */
+    uint64_t ops; /* operations committed */
+    uint64_t groups; /* transactions run for groups of batches */
+    uint64_t retried; /* groups that failed and were retried batch by batch */
+    uint64_t max_group; /* largest number of batches in one transaction */
+    size_t pending; /* batches waiting now (queued or being written) */
+} cse_store_stats_t;
+
+/* Copies the counters into out. Thread-safe. */
+void cse_store_stats(cse_store_t *st, cse_store_stats_t *out);
+
 #endif
