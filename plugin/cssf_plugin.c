@@ -22,6 +22,21 @@
 #include "plugin/data/policy_apply.h"
 #include "plugin/data/policy_snapshot.h"
 
+/* Weak, so the plugin's objects also link into programs without the CSE
+ * core (unit tests, fuzzers). A host that loads the plugin exports them
+ * all; init refuses to start if one is missing. */
+#pragma weak cse_resource_get
+#pragma weak cse_resource_apply
+#pragma weak cse_host_cse_id
+#pragma weak cse_host_resource_name
+#pragma weak cse_callback_register
+#pragma weak cse_strdup
+
+static int host_complete(void) {
+    return cse_resource_get && cse_resource_apply && cse_host_cse_id && cse_host_resource_name &&
+           cse_callback_register && cse_strdup;
+}
+
 typedef struct cssf_state {
     cssf_options_t opts;
     cssf_policy_holder_t policy;
@@ -361,6 +376,10 @@ CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
     cssf_policy_holder_init(&st->policy, NULL);
     if (cssf_options_parse(&st->opts, opts, nopts, err, sizeof(err)) < 0) {
         cse_log(CSE_LOG_ERROR, "cssf: %s", err);
+        goto fail;
+    }
+    if (!host_complete()) {
+        cse_log(CSE_LOG_ERROR, "cssf: the host does not offer the full host API (cse/host.h)");
         goto fail;
     }
     if (st->opts.check_policies[0]) {
