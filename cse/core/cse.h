@@ -7,6 +7,7 @@
 #define CSE_CORE_CSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cse/core/config.h"
 #include "cse/store/store.h"
@@ -21,5 +22,12 @@ void cse_core_shutdown(void);
 
 /* The configuration the core runs with (borrowed), NULL before init. */
 const cse_config_t *cse_core_config(void);
+
+/* The store the core commits to (borrowed), NULL before init. */
+cse_store_t *cse_core_store(void);
+
+/* Removes every resource expired at now_us (the periodic sweep calls this
+ * every second). Returns how many were removed. */
+size_t cse_core_expire(int64_t now_us);
 
 #endif

@@ -1,0 +1,33 @@
+/*
+ * Ordered group commit of tree transactions. Writers submit their
+ * transaction while still holding the tree's write lock, so the queue has
+ * exactly the order in which changes were applied in memory; one flusher
+ * thread commits everything queued in one store transaction. If a commit
+ * fails, the flusher undoes that batch and every later one (newest first),
+ * so memory returns to the last durable state, and their writers see -1.
+ */
+#ifndef CSE_CORE_COMMIT_H
+#define CSE_CORE_COMMIT_H
+
+#include "cse/core/txn.h"
+#include "cse/store/store.h"
+
+/* Starts the flusher for store (NULL: every transaction is durable at once,
+ * for unit tests). Returns 0 or -1. */
+int cse_commit_start(cse_store_t *store);
+/* The function that makes a batch durable (cse_store_commit by default).
+ * Tests use it to inject failures; set it before cse_commit_start. */
+typedef int (*cse_commit_fn)(cse_store_t *st, const cse_store_op_t *ops, size_t nops);
+void cse_commit_set_fn(cse_commit_fn fn);
+
+/* Commits what is queued, then stops the flusher. */
+void cse_commit_stop(void);
+
+/* Write lock held. Queues t (a transaction without operations is done). */
+void cse_commit_submit(cse_txn_t *t);
+
+/* Without the tree lock. Blocks until t is durable (0) or failed and
+ * undone (-1). */
+int cse_commit_wait(cse_txn_t *t);
+
+#endif
