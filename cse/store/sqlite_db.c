@@ -254,11 +254,11 @@ fail:
     return -1;
 }
 
-int cse_sqlite_db_load(cse_sqlite_db_t *db, cse_store_row_fn fn, void *arg) {
+static int load_rows(sqlite3 *conn, const char *path, cse_store_row_fn fn, void *arg) {
     sqlite3_stmt *st = NULL;
     int rc = -1, stopped = 0;
-    if (sqlite3_prepare_v2(db->conn, "SELECT ri, pi, ty, json FROM cse_resources ORDER BY seq", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(conn, "SELECT ri, pi, ty, json FROM cse_resources ORDER BY seq", -1, &st,
+                           NULL) != SQLITE_OK)
         goto out;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -276,7 +276,31 @@ int cse_sqlite_db_load(cse_sqlite_db_t *db, cse_store_row_fn fn, void *arg) {
         rc = 0;
 out:
     if (rc != 0 && !stopped)
-        cse_log(CSE_LOG_ERROR, "store: load %s: %s", db->path, sqlite3_errmsg(db->conn));
+        cse_log(CSE_LOG_ERROR, "store: load %s: %s", path, sqlite3_errmsg(conn));
     sqlite3_finalize(st);
     return rc;
+}
+
+int cse_sqlite_db_load(cse_sqlite_db_t *db, cse_store_row_fn fn, void *arg) {
+    if (cse_sqlite_db_is_memory(db))
+        return load_rows(db->conn, db->path, fn, arg);
+    /* A reader of its own: WAL lets it run beside the writer, so fn may
+     * commit while rows are still being read. */
+    sqlite3 *conn = NULL;
+    int rc = -1;
+    if (sqlite3_open_v2(db->path, &conn, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        cse_log(CSE_LOG_ERROR, "store: load %s: %s", db->path,
+                conn ? sqlite3_errmsg(conn) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(conn, CSE_SQLITE_BUSY_TIMEOUT_MS);
+    rc = load_rows(conn, db->path, fn, arg);
+out:
+    sqlite3_close(conn);
+    return rc;
+}
+
+int cse_sqlite_db_is_memory(const cse_sqlite_db_t *db) {
+    return strcmp(db->path, ":memory:") == 0;
 }

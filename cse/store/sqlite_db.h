@@ -1,7 +1,8 @@
 /*
  * The SQL side of the store: one SQLite connection in WAL mode with its
- * schema and prepared statements. Not thread-safe: the store's writer
- * thread and cse_store_load() take turns under the store's lock.
+ * schema and prepared statements. Not thread-safe: only the store's writer
+ * thread uses it (and cse_store_load() for ":memory:", under the store's
+ * lock).
  * Internal to cse/store.
  */
 #ifndef CSE_STORE_SQLITE_DB_H
@@ -30,7 +31,11 @@ int cse_sqlite_db_apply(cse_sqlite_db_t *db, const cse_store_op_t *const *ops, c
                         size_t nbatches);
 
 /* Calls fn for every row in insertion order; stops at the first non-zero
- * return of fn. Returns 0 or -1. */
+ * return of fn. Returns 0 or -1. Reads through a connection of its own,
+ * except for ":memory:" where the caller must hold off the writer. */
 int cse_sqlite_db_load(cse_sqlite_db_t *db, cse_store_row_fn fn, void *arg);
+
+/* 1 for ":memory:" (one connection only, not durable). */
+int cse_sqlite_db_is_memory(const cse_sqlite_db_t *db);
 
 #endif

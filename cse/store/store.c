@@ -215,9 +215,14 @@ void cse_store_close(cse_store_t *st) {
 }
 
 int cse_store_load(cse_store_t *st, cse_store_row_fn fn, void *arg) {
-    pthread_mutex_lock(&st->db_mu);
+    /* A file database is read through a second connection, so fn may
+     * commit; ":memory:" has only the writer's connection to share. */
+    int shared = cse_sqlite_db_is_memory(st->db);
+    if (shared)
+        pthread_mutex_lock(&st->db_mu);
     int rc = cse_sqlite_db_load(st->db, fn, arg);
-    pthread_mutex_unlock(&st->db_mu);
+    if (shared)
+        pthread_mutex_unlock(&st->db_mu);
     return rc;
 }
 

@@ -425,6 +425,51 @@ static void test_load_stops_on_callback_error(void **state) {
     cse_store_close(st);
 }
 
+typedef struct reentrant {
+    cse_store_t *st;
+    int rows, commits_ok;
+} reentrant_t;
+
+static int commit_while_loading(void *arg, const char *ri, const char *pi, int ty, const char *json,
+                                size_t json_len) {
+    reentrant_t *r = arg;
+    char child[64];
+    snprintf(child, sizeof(child), "%s-fixed", ri);
+    cse_store_op_t op = put(child, ri, 3, "{}");
+    r->rows++;
+    if (cse_store_commit(r->st, &op, 1) == 0)
+        r->commits_ok++;
+    return 0;
+}
+
+static void test_load_callback_may_commit(void **state) {
+    fixture_t *f = *state;
+    cse_store_t *st = open_ok(f->path);
+    cse_store_op_t b[] = {put("a", NULL, 2, "{}"), put("b", NULL, 2, "{}")};
+    assert_int_equal(cse_store_commit(st, b, 2), 0);
+    reentrant_t r = {.st = st};
+    assert_int_equal(cse_store_load(st, commit_while_loading, &r), 0);
+    assert_int_equal(r.rows, 2); /* the load reads one snapshot */
+    assert_int_equal(r.commits_ok, 2);
+    cse_store_close(st);
+    rows_t all = load_all(f->path);
+    assert_int_equal(all.n, 4);
+    assert_true(has_ri(&all, "a-fixed") && has_ri(&all, "b-fixed"));
+    rows_free(&all);
+}
+
+static void test_memory_store(void **state) {
+    cse_store_t *st = open_ok(":memory:");
+    cse_store_op_t b[] = {put("m1", NULL, 2, "{\"x\":1}"), put("m2", "m1", 3, "{}")};
+    assert_int_equal(cse_store_commit(st, b, 2), 0);
+    rows_t r = {0};
+    assert_int_equal(cse_store_load(st, collect, &r), 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.line[0], "m1|-|2|{\"x\":1}");
+    rows_free(&r);
+    cse_store_close(st);
+}
+
 static void test_wal_mode(void **state) {
     fixture_t *f = *state;
     cse_store_t *st = open_ok(f->path);
@@ -449,6 +494,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_second_connection_coexists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_stops_on_callback_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_callback_may_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
