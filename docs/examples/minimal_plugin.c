@@ -24,7 +24,7 @@
 /* The plugin's one state struct: no globals, so the host could load the
  * plugin twice with different options. */
 typedef struct minimal_state {
-    char blocked[256]; /* read-only after init: no lock needed */
+    char blocked[256];   /* read-only after init: no lock needed */
     atomic_ulong denied; /* callbacks run on several threads at once */
 } minimal_state_t;
 
@@ -37,7 +37,7 @@ static int on_authenticate(int event, void *event_data, void *userdata) {
 
     char reason[300];
     snprintf(reason, sizeof(reason), "originator %s is blocked by minimal_plugin", e->from);
-    e->rsc = 4103; /* ORIGINATOR_HAS_NO_PRIVILEGE */
+    e->rsc = 4103;                  /* ORIGINATOR_HAS_NO_PRIVILEGE */
     e->reason = cse_strdup(reason); /* the host frees it */
     atomic_fetch_add(&st->denied, 1);
     return CSE_PLUGIN_DENY;
@@ -72,8 +72,7 @@ CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
     return 0;
 }
 
-CSE_PLUGIN_EXPORT int cse_plugin_cleanup(void *userdata, const cse_plugin_opt_t *opts,
-                                         int nopts) {
+CSE_PLUGIN_EXPORT int cse_plugin_cleanup(void *userdata, const cse_plugin_opt_t *opts, int nopts) {
     minimal_state_t *st = userdata;
     (void)opts;
     (void)nopts;
