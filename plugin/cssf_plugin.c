@@ -6,6 +6,8 @@
  * init and cleanup; callbacks only read it, except the policy snapshot,
  * which RELOAD swaps atomically.
  */
+#include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +33,11 @@
 #pragma weak cse_host_resource_name
 #pragma weak cse_callback_register
 #pragma weak cse_strdup
+#pragma weak cse_free
 
 static int host_complete(void) {
     return cse_resource_get && cse_resource_apply && cse_host_cse_id && cse_host_resource_name &&
-           cse_callback_register && cse_strdup;
+           cse_callback_register && cse_strdup && cse_free;
 }
 
 typedef struct cssf_state {
@@ -80,9 +83,21 @@ static void audit(cssf_state_t *st, const cssf_audit_record_t *r) {
 
 /* --- AUTHENTICATE ---------------------------------------------------------- */
 
+/* 1 if an <AE> with this ri is registered. The host's lookup also
+ * resolves structured paths, so the answer is checked to be an AE whose
+ * ri is exactly ri (an AE's ri is its AE-ID, never a path). */
 static int ae_registered(void *ctx, const char *ri) {
     (void)ctx;
-    return cse_resource_get(ri, 0, NULL, NULL) >= 0 ? 1 : 0;
+    char *text = NULL;
+    uint64_t revision = 0;
+    if (strchr(ri, '/') || cse_resource_get(ri, UINT64_MAX, &revision, &text) != 0 || !text)
+        return 0;
+    json_t *res = json_loads(text, 0, NULL);
+    cse_free(text);
+    const char *got = json_string_value(json_object_get(res, "ri"));
+    int is_ae = json_integer_value(json_object_get(res, "ty")) == 2 && got && strcmp(got, ri) == 0;
+    json_decref(res);
+    return is_ae;
 }
 
 static int deny_with(int *rsc_out, char **reason_out, int rsc, const char *reason) {
@@ -148,6 +163,10 @@ static int on_authorize(int event, void *data, void *userdata) {
     }
     if (rsc < 4000)
         rsc = 4103;
+    /* Discovery asks once per candidate and hides the denied ones; the
+     * request's own line records the outcome. */
+    if (ev->operation == CSE_OP_DISCOVERY)
+        return deny_with(&ev->rsc, &ev->reason, rsc, decision[0] ? decision : "access denied");
     cssf_policy_t *pol = cssf_policy_holder_acquire(&st->policy);
     cssf_audit_record_t r = {.event = "authorize",
                              .rqi = ev->rqi,
