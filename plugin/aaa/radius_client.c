@@ -39,6 +39,7 @@ typedef struct server {
     unsigned failures; /* consecutive requests without an authentic answer */
     int dead;
     uint64_t next_probe_ms;
+    uint64_t next_trial_ms; /* when one real request may try it while dead */
 } server_t;
 
 struct cssf_radius_client {
@@ -258,9 +259,21 @@ fail:
 
 /* ---- health ---- */
 
+/*
+ * A live server is always tried. A dead one is skipped, except that once
+ * per probe interval one real request may try it: servers that do not
+ * answer Status-Server (it is optional, RFC 5997) still come back.
+ */
 static int server_usable(cssf_radius_client_t *c, server_t *s) {
     pthread_mutex_lock(&c->lock);
     int ok = !s->dead;
+    if (!ok) {
+        uint64_t now = now_ms();
+        if (now >= s->next_trial_ms) {
+            s->next_trial_ms = now + c->probe_ms;
+            ok = 1;
+        }
+    }
     pthread_mutex_unlock(&c->lock);
     return ok;
 }
@@ -281,7 +294,7 @@ static void server_failed(cssf_radius_client_t *c, server_t *s, const char *reas
     int newly_dead = 0;
     if (!s->dead && ++s->failures >= c->dead_after) {
         s->dead = 1;
-        s->next_probe_ms = now_ms() + c->probe_ms;
+        s->next_probe_ms = s->next_trial_ms = now_ms() + c->probe_ms;
         newly_dead = 1;
         pthread_cond_broadcast(&c->wake);
     }
@@ -339,7 +352,7 @@ static cssf_radius_result_t run_request(cssf_radius_client_t *c, size_t first, s
     cssf_radius_pkt_t *p = malloc(sizeof *p);
     cssf_radius_xchg_t *x = malloc(sizeof *x);
     cssf_radius_result_t res = CSSF_RADIUS_ERROR;
-    int tried = 0, saw_invalid = 0;
+    int tried = 0, local_errors = 0, saw_invalid = 0;
     if (!p || !x) {
         set_reason(reply, NULL, "out of memory");
         goto out;
@@ -397,6 +410,8 @@ static cssf_radius_result_t run_request(cssf_radius_client_t *c, size_t first, s
             goto out;
         }
         if (st == CSSF_RADIUS_XCHG_ERROR) {
+            /* Our side failed (no socket): says nothing about the server. */
+            local_errors++;
             set_reason(reply, s->name, x->reason ? x->reason : "socket error");
             continue;
         }
@@ -406,7 +421,9 @@ static cssf_radius_result_t run_request(cssf_radius_client_t *c, size_t first, s
     }
     if (!tried)
         set_reason(reply, NULL, "every RADIUS server is marked dead");
-    res = saw_invalid ? CSSF_RADIUS_INVALID : CSSF_RADIUS_TIMEOUT;
+    res = saw_invalid                      ? CSSF_RADIUS_INVALID
+          : tried && local_errors == tried ? CSSF_RADIUS_ERROR
+                                           : CSSF_RADIUS_TIMEOUT;
 out:
     if (p)
         mbedtls_platform_zeroize(p, sizeof *p);
@@ -444,6 +461,23 @@ cssf_radius_result_t cssf_radius_authenticate(cssf_radius_client_t *c, const cha
 }
 
 /* The Accounting-Request authenticator is a digest, not random. */
+static int text_ok(const char *s, int required) {
+    if (!s)
+        return !required;
+    size_t n = strlen(s);
+    return n >= 1 && n <= CSSF_RADIUS_ATTR_MAX;
+}
+
+int cssf_radius_acct_valid(const cssf_radius_acct_t *rec) {
+    return rec &&
+           (rec->status_type == CSSF_RADIUS_ACCT_START ||
+            rec->status_type == CSSF_RADIUS_ACCT_INTERIM ||
+            rec->status_type == CSSF_RADIUS_ACCT_STOP) &&
+           text_ok(rec->session_id, 1) && text_ok(rec->user_name, 0) &&
+           text_ok(rec->calling_station_id, 0) && rec->class_len <= CSSF_RADIUS_ATTR_MAX &&
+           (rec->class_attr || !rec->class_len);
+}
+
 static int build_acct(cssf_radius_client_t *c, const server_t *s, uint8_t id, const uint8_t *auth,
                       void *ctx, cssf_radius_pkt_t *p) {
     (void)auth;
@@ -456,8 +490,8 @@ cssf_radius_result_t cssf_radius_account(cssf_radius_client_t *c, const cssf_rad
     if (!reply)
         reply = &local;
     cssf_radius_reply_clear(reply);
-    if (!c || !rec) {
-        set_reason(reply, NULL, "no accounting record");
+    if (!c || !cssf_radius_acct_valid(rec)) {
+        set_reason(reply, NULL, "accounting record cannot be encoded");
         return CSSF_RADIUS_ERROR;
     }
     cssf_radius_result_t r =

@@ -141,6 +141,10 @@ typedef struct cssf_radius_acct {
     uint32_t delay_time;      /* Acct-Delay-Time: seconds the record waited before sending */
 } cssf_radius_acct_t;
 
+/* 1 if rec can be encoded: a known status type, a session id, strings of
+ * 1..253 bytes where present, Class of at most 253 bytes. */
+int cssf_radius_acct_valid(const cssf_radius_acct_t *rec);
+
 /* Sends one accounting record to the accounting servers (failover in
  * order). ACCEPT means an authentic Accounting-Response arrived: only then
  * may the caller drop the record. reply may be NULL. */
