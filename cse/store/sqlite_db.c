@@ -228,29 +228,33 @@ static int apply_op(cse_sqlite_db_t *db, const cse_store_op_t *op, const char **
 }
 
 int cse_sqlite_db_apply(cse_sqlite_db_t *db, const cse_store_op_t *const *ops, const size_t *nops,
-                        size_t nbatches) {
+                        size_t nbatches, size_t *bad) {
     const char *why = NULL;
-    const cse_store_op_t *bad = NULL;
+    const cse_store_op_t *op = NULL;
+    size_t b = nbatches;
     if (run(db->begin) != 0)
         goto fail;
-    for (size_t b = 0; b < nbatches; b++) {
+    for (b = 0; b < nbatches; b++) {
         for (size_t i = 0; i < nops[b]; i++) {
-            if (apply_op(db, &ops[b][i], &why) != 0) {
-                bad = &ops[b][i];
+            op = &ops[b][i];
+            if (apply_op(db, op, &why) != 0)
                 goto fail;
-            }
         }
     }
     if (run(db->commit) != 0)
         goto fail;
     return 0;
 fail:
-    /* A failed group is retried batch by batch: report only those. */
-    if (nbatches == 1)
-        cse_log(CSE_LOG_WARN, "store: commit failed: ri=%s reason=\"%s\"",
-                bad && bad->ri ? bad->ri : "-", why ? why : sqlite3_errmsg(db->conn));
+    if (b < nbatches)
+        cse_log(CSE_LOG_WARN, "store: batch refused: ri=%s reason=\"%s\"",
+                op->ri ? op->ri : "(null)", why ? why : sqlite3_errmsg(db->conn));
+    else
+        cse_log(CSE_LOG_ERROR, "store: commit of %zu batches failed: %s", nbatches,
+                sqlite3_errmsg(db->conn));
     if (!sqlite3_get_autocommit(db->conn))
         run(db->rollback);
+    if (bad)
+        *bad = b;
     return -1;
 }
 

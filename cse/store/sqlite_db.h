@@ -26,9 +26,11 @@ void cse_sqlite_db_close(cse_sqlite_db_t *db);
 
 /* One transaction (BEGIN IMMEDIATE .. COMMIT) applying every batch in
  * order: ops[i][0..nops[i]). Returns 0 if all were committed durably; -1
- * if anything failed, in which case nothing was applied. */
+ * if anything failed, in which case nothing was applied and *bad (if not
+ * NULL) is the index of the batch whose operation failed, or nbatches if
+ * the transaction failed as a whole (busy, I/O error, disk full). */
 int cse_sqlite_db_apply(cse_sqlite_db_t *db, const cse_store_op_t *const *ops, const size_t *nops,
-                        size_t nbatches);
+                        size_t nbatches, size_t *bad);
 
 /* Calls fn for every row in insertion order; stops at the first non-zero
  * return of fn. Returns 0 or -1. Reads through a connection of its own,

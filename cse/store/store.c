@@ -46,43 +46,69 @@ struct cse_store {
     int writer_idle, stopping;
     cse_store_stats_t stats;
     /* the writer's scratch arrays for one group */
+    pending_t **g_batch;
     const cse_store_op_t **g_ops;
     size_t *g_nops, g_cap;
 };
 
-/* Writes one group; sets rc of each batch. A failed group is retried
- * batch by batch so one bad batch does not fail its neighbours. */
-static void write_group(cse_store_t *st, pending_t *group, size_t n) {
-    if (n > st->g_cap) {
-        size_t cap = n * 2;
-        const cse_store_op_t **o = realloc(st->g_ops, cap * sizeof(*o));
-        if (o)
-            st->g_ops = o;
-        size_t *c = o ? realloc(st->g_nops, cap * sizeof(*c)) : NULL;
-        if (c) {
-            st->g_nops = c;
-            st->g_cap = cap;
-        }
+/* Makes the writer's scratch arrays hold n batches. */
+static int reserve(cse_store_t *st, size_t n) {
+    if (n <= st->g_cap)
+        return 0;
+    size_t cap = n * 2;
+    pending_t **b = realloc(st->g_batch, cap * sizeof(*b));
+    if (b)
+        st->g_batch = b;
+    const cse_store_op_t **o = b ? realloc(st->g_ops, cap * sizeof(*o)) : NULL;
+    if (o)
+        st->g_ops = o;
+    size_t *c = o ? realloc(st->g_nops, cap * sizeof(*c)) : NULL;
+    if (c) {
+        st->g_nops = c;
+        st->g_cap = cap;
     }
-    int grouped = n <= st->g_cap && n > 1;
-    int rc = -1;
-    pthread_mutex_lock(&st->db_mu);
-    if (grouped) {
-        size_t i = 0;
-        for (pending_t *p = group; p; p = p->next, i++) {
-            st->g_ops[i] = p->ops;
-            st->g_nops[i] = p->nops;
-        }
-        rc = cse_sqlite_db_apply(st->db, st->g_ops, st->g_nops, n);
-    }
-    for (pending_t *p = group; p; p = p->next)
-        p->rc = grouped && rc == 0 ? 0 : cse_sqlite_db_apply(st->db, &p->ops, &p->nops, 1);
-    pthread_mutex_unlock(&st->db_mu);
+    return c ? 0 : -1;
+}
 
+/* Writes one group in one transaction and sets each batch's rc. When an
+ * operation fails, its batch alone is dropped and the others are written
+ * again, so one bad batch never fails its neighbours. */
+static void write_group(cse_store_t *st, pending_t *group, size_t n) {
+    int retried = 0;
+    pthread_mutex_lock(&st->db_mu);
+    if (reserve(st, n) != 0) {
+        for (pending_t *p = group; p; p = p->next) /* no memory: one at a time */
+            p->rc = cse_sqlite_db_apply(st->db, &p->ops, &p->nops, 1, NULL);
+        goto out;
+    }
+    size_t k = 0;
+    for (pending_t *p = group; p; p = p->next, k++) {
+        p->rc = 0;
+        st->g_batch[k] = p;
+        st->g_ops[k] = p->ops;
+        st->g_nops[k] = p->nops;
+    }
+    while (k > 0) {
+        size_t bad;
+        if (cse_sqlite_db_apply(st->db, st->g_ops, st->g_nops, k, &bad) == 0)
+            break;
+        if (bad >= k) { /* the transaction itself failed: all of it */
+            for (size_t i = 0; i < k; i++)
+                st->g_batch[i]->rc = -1;
+            break;
+        }
+        st->g_batch[bad]->rc = -1;
+        k--;
+        memmove(st->g_batch + bad, st->g_batch + bad + 1, (k - bad) * sizeof(*st->g_batch));
+        memmove(st->g_ops + bad, st->g_ops + bad + 1, (k - bad) * sizeof(*st->g_ops));
+        memmove(st->g_nops + bad, st->g_nops + bad + 1, (k - bad) * sizeof(*st->g_nops));
+        retried |= k > 0;
+    }
+out:
+    pthread_mutex_unlock(&st->db_mu);
     pthread_mutex_lock(&st->mu);
     st->stats.groups++;
-    if (grouped && rc != 0)
-        st->stats.retried++;
+    st->stats.retried += (uint64_t)retried;
     if (n > st->stats.max_group)
         st->stats.max_group = n;
     pthread_mutex_unlock(&st->mu);
@@ -168,6 +194,7 @@ static void store_free(cse_store_t *st) {
     pthread_mutex_destroy(&st->mu);
     pthread_mutex_destroy(&st->db_mu);
     pthread_cond_destroy(&st->work_cv);
+    free(st->g_batch);
     free(st->g_ops);
     free(st->g_nops);
     free(st);
