@@ -245,6 +245,19 @@ static void test_bad_requests(void **state) {
     r = test_req(CSE_OP_RETRIEVE, "/cse-in", NULL, 0, NULL, NULL);
     assert_int_equal(r.rsc, 4000);
     test_resp_free(&r);
+    /* Unsupported release version. */
+    r = test_req(CSE_OP_RETRIEVE, "/cse-in", "CAdmin", 0, NULL, NULL);
+    assert_int_equal(r.rsc, 2000);
+    test_resp_free(&r);
+    /* Fail closed: no plugin and not insecure. */
+    cse_pipeline_set_insecure(0);
+    r = test_req(CSE_OP_RETRIEVE, "/cse-in", "CAdmin", 0, NULL, NULL);
+    assert_int_equal(r.rsc, 4106);
+    test_resp_free(&r);
+    r = create_ae("Cnope", "nope");
+    assert_int_equal(r.rsc, 4106);
+    test_resp_free(&r);
+    cse_pipeline_set_insecure(1);
 }
 
 static void test_acp(void **state) {
