@@ -167,11 +167,13 @@ static int on_authorize(int event, void *data, void *userdata) {
      * request's own line records the outcome. */
     if (ev->operation == CSE_OP_DISCOVERY)
         return deny_with(&ev->rsc, &ev->reason, rsc, decision[0] ? decision : "access denied");
+    char target[1100];
+    snprintf(target, sizeof(target), "/%.1024s", ev->target->path ? ev->target->path : "");
     cssf_policy_t *pol = cssf_policy_holder_acquire(&st->policy);
     cssf_audit_record_t r = {.event = "authorize",
                              .rqi = ev->rqi,
                              .from = ev->originator,
-                             .target = ev->target->path,
+                             .target = target,
                              .operation = ev->operation,
                              .decision = "deny",
                              .rsc = rsc,

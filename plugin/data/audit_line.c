@@ -72,10 +72,10 @@ static void now_text(char *buf, size_t cap) {
     snprintf(buf, cap, "%.20s.%06dZ", base, (int)(ts.tv_nsec / 1000) % 1000000);
 }
 
-/* A string member, or null when absent (json_string refuses bad UTF-8:
- * such text is kept as null rather than dropping the line). */
+/* A string member, or null when absent or empty (json_string refuses bad
+ * UTF-8: such text is kept as null rather than dropping the line). */
 static void set_str(json_t *o, const char *key, const char *value) {
-    json_t *v = value ? json_string(value) : NULL;
+    json_t *v = value && *value ? json_string(value) : NULL;
     json_object_set_new(o, key, v ? v : json_null());
 }
 
