@@ -95,9 +95,11 @@ int cssf_acr_match(const cssf_acr_t *r, cssf_eval_ctx_t *ctx) {
         ok = cssf_acod_match(&r->acod[i], ctx);
     if (!ok)
         return CSSF_NO_MATCH;
+    if (!ctx->orig_len)
+        ctx->orig_len = strlen(ctx->orig_norm);
     ok = 0;
     for (int i = 0; !ok && i < r->nacor; i++)
-        ok = cssf_acor_match(&r->acor[i], ctx->orig_raw, ctx->orig_norm, ctx->env);
+        ok = cssf_acor_match(&r->acor[i], ctx->orig_raw, ctx->orig_norm, ctx->orig_len, ctx->env);
     if (!ok)
         return CSSF_NO_MATCH;
     ok = r->nacco == 0;
@@ -109,12 +111,8 @@ int cssf_acr_match(const cssf_acr_t *r, cssf_eval_ctx_t *ctx) {
 /* Appends the list of ACP ris for the "no rule matches" reason. */
 static void list_ris(const char *const *ris, int n, char *out, size_t cap) {
     size_t len = strlen(out);
-    for (int i = 0; i < n && len + 1 < cap; i++) {
-        int w = snprintf(out + len, cap - len, "%s%s", i ? "," : "", ris[i]);
-        if (w < 0)
-            return;
-        len += (size_t)w;
-    }
+    for (int i = 0; i < n && len + 1 < cap; i++) /* snprintf of %s cannot fail */
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "," : "", ris[i]);
 }
 
 int cssf_acp_decide(const cssf_res_t *const *acps, const char *const *ris, int n, int use_pvs,

@@ -24,6 +24,7 @@ enum cssf_match {
 typedef struct cssf_eval_ctx {
     const char *orig_raw;  /* originator as authenticated */
     const char *orig_norm; /* its absolute form (cssf_id_normalize) */
+    size_t orig_len;       /* strlen(orig_norm); 0 = not yet measured */
     int authenticated;
     unsigned op_bit;            /* enum cse_acop of the operation */
     int create_ty;              /* type to create (CREATE only) */

@@ -11,9 +11,7 @@ double cssf_geo_distance_m(double lat1, double lon1, double lat2, double lon2) {
     double dlat = (lat2 - lat1) * DEG_TO_RAD, dlon = (lon2 - lon1) * DEG_TO_RAD;
     double a = sin(dlat / 2) * sin(dlat / 2) +
                cos(lat1 * DEG_TO_RAD) * cos(lat2 * DEG_TO_RAD) * sin(dlon / 2) * sin(dlon / 2);
-    if (a > 1.0) /* rounding near antipodes */
-        a = 1.0;
-    return 2.0 * EARTH_RADIUS_M * asin(sqrt(a));
+    return 2.0 * EARTH_RADIUS_M * asin(sqrt(fmin(a, 1.0))); /* rounding near antipodes */
 }
 
 int cssf_region_circle(double lat, double lon, double radius_m, cssf_region_t *out) {

@@ -102,12 +102,13 @@ static const char *parse_acor(parse_ctx_t *c, json_t *j, cssf_acr_t *r) {
         const char *s = json_string_value(json_array_get(j, (size_t)i));
         if (!s || !*s)
             return reason(c, "acor[%d] not a non-empty string", i);
-        cssf_acor_t *e = &r->acor[i];
-        e->kind = cssf_acor_classify(s);
-        if (cssf_acor_normalize(s, e->kind, c->ids, norm, sizeof(norm)) < 0)
+        int kind = cssf_acor_classify(s);
+        if (cssf_acor_normalize(s, kind, c->ids, norm, sizeof(norm)) < 0)
             return reason(c, "acor[%d] too long", i);
-        e->raw = dup_str(c, s);
-        e->norm = dup_str(c, norm);
+        const char *raw = dup_str(c, s), *n = dup_str(c, norm);
+        if (!raw || !n)
+            return NULL;
+        cssf_acor_init(&r->acor[i], kind, raw, n);
     }
     return NULL;
 }

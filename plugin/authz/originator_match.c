@@ -77,6 +77,14 @@ int cssf_acor_normalize(const char *entry, int kind, const cssf_ids_t *ids, char
     }
 }
 
+void cssf_acor_init(cssf_acor_t *e, int kind, const char *raw, const char *norm) {
+    e->kind = kind;
+    e->raw = raw;
+    e->norm = norm;
+    e->norm_len = strlen(norm);
+    e->literal_len = strcspn(norm, "*");
+}
+
 int cssf_wildcard_match(const char *p, const char *s) {
     const char *star_p = NULL, *star_s = NULL;
     while (*s) {
@@ -110,7 +118,7 @@ int cssf_role_equal(const char *role, const char *want) {
 
 /* The domain of an absolute ID ("//dom/..."): writes it into out. */
 static int domain_of(const char *norm, char *out, size_t cap) {
-    if (norm[0] != '/' || norm[1] != '/')
+    if (strncmp(norm, "//", 2) != 0)
         return -1;
     size_t n = strcspn(norm + 2, "/");
     if (n >= cap)
@@ -120,8 +128,18 @@ static int domain_of(const char *norm, char *out, size_t cap) {
     return 0;
 }
 
+/* An ID entry against the originator: the literal head is compared at
+ * memcmp speed, so most non-matching entries cost a few instructions. */
+static int id_match(const cssf_acor_t *e, const char *orig, size_t len) {
+    size_t lit = e->literal_len;
+    if (lit == e->norm_len)
+        return len == lit && memcmp(e->norm, orig, len) == 0;
+    return len >= lit && memcmp(e->norm, orig, lit) == 0 &&
+           cssf_wildcard_match(e->norm + lit, orig + lit);
+}
+
 int cssf_acor_match(const cssf_acor_t *e, const char *orig_raw, const char *orig_norm,
-                    const cssf_authz_env_t *env) {
+                    size_t norm_len, const cssf_authz_env_t *env) {
     char dom[256];
     switch (e->kind) {
     case CSSF_ACOR_ALL:
@@ -134,7 +152,7 @@ int cssf_acor_match(const cssf_acor_t *e, const char *orig_raw, const char *orig
                 return 1;
         return 0;
     case CSSF_ACOR_ID:
-        if (cssf_wildcard_match(e->norm, orig_norm))
+        if (id_match(e, orig_norm, norm_len))
             return 1;
         /* not the originator itself: maybe a <group> it belongs to */
         return env && env->group_has_member && !strchr(e->raw, '*') &&

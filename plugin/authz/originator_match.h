@@ -33,6 +33,8 @@ typedef struct cssf_acor {
     int kind;
     const char *raw; /* as written in the ACP */
     const char *norm;
+    size_t norm_len;
+    size_t literal_len; /* characters of norm before its first '*' */
 } cssf_acor_t;
 
 /* Writes the absolute form of id into out: "//sp/..." for SP-relative IDs
@@ -48,15 +50,19 @@ int cssf_acor_classify(const char *entry);
  * or -1 when it does not fit. */
 int cssf_acor_normalize(const char *entry, int kind, const cssf_ids_t *ids, char *out, size_t cap);
 
+/* Fills e (strings borrowed: they must outlive e). */
+void cssf_acor_init(cssf_acor_t *e, int kind, const char *raw, const char *norm);
+
 /* 1 when s matches pattern; "*" matches any run of characters except "/". */
 int cssf_wildcard_match(const char *pattern, const char *s);
 
 /* 1 when role ("name@fqdn") equals want (name exact, fqdn ignoring case). */
 int cssf_role_equal(const char *role, const char *want);
 
-/* 1 when the originator (raw and normalized forms) matches entry, using
- * env's roles and group hook (env may be NULL). */
+/* 1 when the originator (raw and normalized forms, norm_len = strlen of
+ * orig_norm) matches entry, using env's roles and group hook (env may be
+ * NULL). */
 int cssf_acor_match(const cssf_acor_t *entry, const char *orig_raw, const char *orig_norm,
-                    const cssf_authz_env_t *env);
+                    size_t norm_len, const cssf_authz_env_t *env);
 
 #endif

@@ -16,6 +16,7 @@
 /* ---- an in-memory store standing in for cse_resource_get ---- */
 
 #define MAX_RES 16
+#define CSSF_MANY 65
 
 typedef struct store {
     struct {
@@ -26,6 +27,8 @@ typedef struct store {
     int n;
     int gets, serialized; /* calls, and calls that returned JSON */
     int lie_unchanged;    /* answer 1 whatever the revision */
+    int no_json;          /* answer 0 without JSON */
+    int borrowed;         /* hand out the stored text itself (no release) */
     pthread_mutex_t lock;
 } store_t;
 
@@ -61,7 +64,8 @@ static int store_get(void *arg, const char *ri, uint64_t known, uint64_t *rev, c
             break;
         }
         *rev = s->r[i].revision;
-        *json = strdup(s->r[i].json);
+        if (!s->no_json)
+            *json = s->borrowed ? s->r[i].json : strdup(s->r[i].json);
         s->serialized++;
         rc = 0;
         break;
@@ -167,6 +171,14 @@ static void test_basics(void **state) {
     ev.originator = NULL; /* anonymous: only "all" could match */
     store_set(&f->store, "acp1", 1, ACP("acp1", "{\"acor\":[\"all\"],\"acop\":2}", ""));
     assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
+    /* rsc is optional for every denial */
+    ev.operation = CSE_OP_UPDATE;
+    ev.updates_acpi = 1;
+    assert_int_equal(cssf_authz_decide(f->az, &ev, NULL, out, 256, NULL), CSE_PLUGIN_DENY);
+    /* a buffer of no size is not written */
+    out[0] = 'z';
+    assert_int_equal(cssf_authz_decide(f->az, &ev, NULL, out, 0, NULL), CSE_PLUGIN_DENY);
+    assert_int_equal(out[0], 'z');
     cssf_authz_source_t bad = {NULL, NULL, NULL};
     assert_null(cssf_authz_create_with(&bad, "/id-in", ""));
     assert_null(cssf_authz_create_with(NULL, "/id-in", ""));
@@ -213,6 +225,21 @@ static void test_cache_by_revision(void **state) {
     t = view("ae1", "id-in", 2, "Cae1", acp12_list, 2, 1);
     assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
     assert_string_equal(out, "acp=acp2 rule=0");
+    /* a store that says "changed" but sends nothing */
+    f->store.no_json = 1;
+    store_set(&f->store, "acp2", 2, ACP("acp2", "{\"acor\":[\"Cx\"],\"acop\":2}", ""));
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
+    assert_string_equal(out, "acp acp2 missing: indeterminate");
+    f->store.no_json = 0;
+    /* more linked ACPs than evaluated: the first 64 count */
+    const char *many[CSSF_MANY];
+    for (int i = 0; i < CSSF_MANY; i++)
+        many[i] = i == CSSF_MANY - 1 ? "acp2" : "acp1";
+    t = view("ae1", "id-in", 2, "Cae1", many, CSSF_MANY, 1);
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
+    many[63] = "acp2";
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
+    t = view("ae1", "id-in", 2, "Cae1", acp12_list, 2, 1);
     /* a NULL entry in the view's acpi */
     static const char *const holes[] = {NULL};
     t = view("ae1", "id-in", 2, "Cae1", holes, 1, 1);
@@ -237,6 +264,17 @@ static void test_request_on_acp(void **state) {
     int gets = f->store.gets;
     assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
     assert_int_equal(f->store.gets, gets);
+    /* a view newer than the cached copy: read again */
+    store_set(&f->store, "acp1", 2,
+              ACP("acp1", "{\"acor\":[\"all\"],\"acop\":63}", "{\"acor\":[\"Cnew\"],\"acop\":6}"));
+    t.revision = 2;
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
+    ev.originator = "Cnew";
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
+    ev.originator = "Cadm";
+    store_set(&f->store, "acp1", 3,
+              ACP("acp1", "{\"acor\":[\"all\"],\"acop\":63}", "{\"acor\":[\"Cadm\"],\"acop\":6}"));
+    t.revision = 3;
     /* a child of an ACP without acpi uses the ACP's pvs */
     cse_resource_view_t sub = view("sub1", "acp1", 23, "Cadm", NULL, 0, 0);
     cse_evt_authorize_t ev2 = event("Cadm", CSE_OP_DELETE, &sub, &t);
@@ -270,6 +308,15 @@ static void test_inheritance(void **state) {
     ev = event("Cx", CSE_OP_RETRIEVE, &cin, &stranger);
     store_set(&f->store, "cnt1", 1, "{\"ri\":\"cnt1\",\"pi\":\"ae1\",\"ty\":3}");
     assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
+    /* views without names: the parent cannot be the view given */
+    cse_resource_view_t anon_parent = view(NULL, NULL, 3, NULL, NULL, 0, 1);
+    ev.parent = &anon_parent;
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
+    cse_resource_view_t orphan = view(NULL, NULL, 4, NULL, NULL, 0, 0);
+    ev.target = &orphan;
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
+    assert_string_equal(out, "no acpi up to the CSEBase: admin only");
+    ev = event("Cx", CSE_OP_RETRIEVE, &cin, &stranger);
     /* a missing ancestor is indeterminate */
     store_del(&f->store, "ae1");
     assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
@@ -303,6 +350,12 @@ static void test_creator_only(void **state) {
     ev.originator = "Cother";
     assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
     assert_string_equal(out, "acpi empty: creator only");
+    char longcr[700];
+    memset(longcr, 'x', sizeof(longcr) - 1);
+    longcr[0] = 'C';
+    longcr[sizeof(longcr) - 1] = '\0';
+    ae.creator = longcr;
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
     ae.creator = NULL;
     ev.originator = "Cowner";
     assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
@@ -438,6 +491,26 @@ static void test_concurrent_updates(void **state) {
         pthread_join(t[i], NULL);
 }
 
+/* A source that lends its text (no release), and odd identities. */
+static void test_borrowed_source(void **state) {
+    (void)state;
+    store_t s = {.borrowed = 1};
+    pthread_mutex_init(&s.lock, NULL);
+    cssf_authz_source_t src = {store_get, NULL, &s};
+    char sp[400];
+    memset(sp, 'a', sizeof(sp) - 1);
+    sp[sizeof(sp) - 1] = '\0';
+    cssf_authz_t *az = cssf_authz_create_with(&src, NULL, sp); /* an SP-ID too long is cut */
+    assert_non_null(az);
+    store_set(&s, "acp1", 1, ACP("acp1", "{\"acor\":[\"Cx\"],\"acop\":2}", ""));
+    cse_resource_view_t ae = view("ae1", "id-in", 2, "Cae1", acp1_list, 1, 1);
+    cse_evt_authorize_t ev = event("Cx", CSE_OP_RETRIEVE, &ae, NULL);
+    char out[64];
+    assert_int_equal(cssf_authz_decide(az, &ev, NULL, out, sizeof(out), NULL), CSE_PLUGIN_OK);
+    cssf_authz_destroy(az);
+    pthread_mutex_destroy(&s.lock);
+}
+
 /* The host-backed constructor works without a running core (admin only). */
 static void test_host_source(void **state) {
     (void)state;
@@ -463,6 +536,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_acpi_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_from_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_updates, setup, teardown),
+        cmocka_unit_test(test_borrowed_source),
         cmocka_unit_test(test_host_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -383,6 +383,15 @@ static void test_env_lookups(void **state) {
     assert_int_equal(eval(region, &r, &cc, out, sizeof(out)), CSE_PLUGIN_OK);
     assert_int_equal(eval(circle, &r, &cc, out, sizeof(out)), CSE_PLUGIN_DENY);
     assert_int_equal(eval(circle, &r, &env, out, sizeof(out)), CSE_PLUGIN_OK);
+    /* the time is computed once and shared by every rule */
+    assert_int_equal(
+        eval("{\"acor\":[\"all\"],\"acop\":2,\"acco\":[{\"actw\":[\"* * 1 * * * *\"]}]},"
+             "{\"acor\":[\"all\"],\"acop\":2,\"acco\":[{\"actw\":[\"* * 12 * * * *\"]}]}",
+             &r, NULL, out, sizeof(out)),
+        CSE_PLUGIN_OK);
+    /* an environment without a locator */
+    cssf_authz_env_t bare = {0};
+    assert_int_equal(eval(region, &r, &bare, out, sizeof(out)), CSE_PLUGIN_DENY);
     /* a time the calendar cannot hold matches no window */
     req_t far = {.originator = "Cx", .op = CSE_OP_RETRIEVE, .now = (time_t)INT64_MAX};
     assert_int_equal(
@@ -448,6 +457,20 @@ static void test_many_acps(void **state) {
     assert_int_equal(cssf_acp_decide(set5, ris5, 1, 1, &ctx, out, sizeof(out)), CSE_PLUGIN_DENY);
     assert_string_equal(out,
                         "acp a6 pvs rule 0 malformed (acop missing or not 0-63): indeterminate");
+    /* the first indeterminate reason is kept */
+    const cssf_res_t *set6[] = {badpvs, badpvs};
+    const char *ris6[] = {"a6", "a7"};
+    assert_int_equal(cssf_acp_decide(set6, ris6, 2, 1, &ctx, out, sizeof(out)), CSE_PLUGIN_DENY);
+    assert_string_equal(out,
+                        "acp a6 pvs rule 0 malformed (acop missing or not 0-63): indeterminate");
+    /* now = 0 means the clock */
+    cssf_res_t *always =
+        acp("a8", "{\"acor\":[\"all\"],\"acop\":2,\"acco\":[{\"actw\":[\"* * * * * * *\"]}]}");
+    cssf_eval_ctx_t live = {.orig_raw = "Cx", .orig_norm = norm, .op_bit = 2};
+    const cssf_res_t *set7[] = {always};
+    const char *ris7[] = {"a8"};
+    assert_int_equal(cssf_acp_decide(set7, ris7, 1, 0, &live, out, sizeof(out)), CSE_PLUGIN_OK);
+    cssf_res_release(always);
     /* a list of ACP names longer than the text */
     const char *long_ris[] = {"a1", "a2", "a3"};
     const cssf_res_t *three[] = {deny_all, deny_all, deny_all};

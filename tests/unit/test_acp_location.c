@@ -61,7 +61,11 @@ static void test_country(void **state) {
     assert_int_equal(cssf_region_match(&r, &de), 1);
     assert_int_equal(cssf_region_match(&r, &us), 0);
     assert_int_equal(cssf_region_match(&r, &none), 0);
-    static const char *const bad[] = {NULL, "", "F", "FRA", "F1", "1F", "é"};
+    cssf_location_t fx = {NAN, NAN, "FX"}, odd = {NAN, NAN, "{}"};
+    assert_int_equal(cssf_region_match(&r, &fx), 0);
+    assert_int_equal(cssf_region_match(&r, &odd), 0);
+    static const char *const bad[] = {NULL, "",   "F",  "FRA", "F1", "1F",
+                                      "é",  "{a", "[a", "`a",  "@a"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(cssf_region_add_country(&r, bad[i]), -1);
     cssf_region_t full = {0};

@@ -98,6 +98,9 @@ static void test_plain_resources(void **state) {
     r = parse("{\"ri\":\"ae1\",\"ty\":2,\"acpi\":null}");
     assert_int_equal(r->has_acpi, 1);
     cssf_res_release(r);
+    r = parse("{\"ty\":2,\"cr\":null}"); /* cr null: no creator */
+    assert_null(r->cr);
+    cssf_res_release(r);
     r = parse("{\"ty\":2.0}"); /* not an integer type: unknown */
     assert_int_equal(r->ty, 0);
     assert_string_equal(r->ri, "");
@@ -132,6 +135,9 @@ static void test_unreadable(void **state) {
     assert_null(cssf_res_parse(NULL, 0, NULL, 1, &ids, err, sizeof(err)));
     assert_string_equal(err, "not JSON");
     assert_null(cssf_res_parse("{}", CSSF_ACP_MAX_JSON + 1, NULL, 1, &ids, NULL, 0));
+    err[0] = 'z'; /* a reason buffer of no size is left alone */
+    assert_null(cssf_res_parse("[]", 2, NULL, 1, &ids, err, 0));
+    assert_int_equal(err[0], 'z');
 }
 
 /* ACP-level problems: the whole ACP is indeterminate. */

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -146,6 +147,7 @@ static void test_invalid(void **state) {
     longest[CSSF_CRON_MAX_LEN] = '\0';
     assert_int_equal(cssf_cron_parse(longest, &c), 0);
     assert_int_equal(cssf_cron_parse("* * * * * * *", NULL), -1);
+    assert_int_equal(cssf_cron_matches("* * * * * * *", (time_t)INT64_MAX), -1);
 }
 
 /* Every value of every field: "v" matches exactly v. */

@@ -124,6 +124,10 @@ static void test_peer_forms(void **state) {
     p = peer_of("2001:db8::1");
     assert_true(!p.has_v4 && p.has_v6);
     /* a prefix of no family matches nothing */
+    cssf_ip_prefix_t any6;
+    assert_int_equal(cssf_ip_prefix_parse("::/0", AF_INET6, &any6), 0);
+    cssf_ip_peer_t v4_only = {.has_v4 = 1};
+    assert_int_equal(cssf_ip_prefix_match(&any6, &v4_only), 0);
     cssf_ip_prefix_t none = {0};
     assert_int_equal(cssf_ip_prefix_match(&none, &p), 0);
 }

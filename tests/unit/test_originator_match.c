@@ -48,6 +48,7 @@ static void test_normalize(void **state) {
     assert_int_equal(cssf_id_normalize("Cabc", &ids, out, 22), -1); /* id */
     assert_int_equal(cssf_id_normalize("Cabc", &ids, out, 24), 23);
     assert_int_equal(cssf_id_normalize("//d/x", &ids, out, 2), -1);
+    assert_int_equal(cssf_id_normalize("//d/x", &ids, out, 3), -1);
     assert_int_equal(cssf_id_normalize("//d/x", &ids, out, 4), -1);
     assert_int_equal(cssf_id_normalize("//d/x", &ids, out, 5), -1);
     assert_int_equal(cssf_id_normalize("admin", &ids, out, 5), -1);
@@ -92,6 +93,7 @@ static void test_acor_normalize(void **state) {
     assert_int_equal(cssf_acor_normalize("all", CSSF_ACOR_ALL, &ids, out, 64), 3);
     assert_int_equal(cssf_acor_normalize("all", CSSF_ACOR_ALL, &ids, out, 0), -1);
     assert_int_equal(cssf_acor_normalize("sp.example", CSSF_ACOR_DOMAIN, &ids, out, 5), -1);
+    assert_int_equal(cssf_acor_normalize("all", CSSF_ACOR_ALL, &ids, out, 2), -1);
 }
 
 static void test_wildcard(void **state) {
@@ -149,10 +151,13 @@ static int groups(void *arg, const char *group_id, const char *originator) {
 /* Prepares entry and tells whether originator matches it. */
 static int matches(const char *entry, const char *originator, const cssf_authz_env_t *env) {
     char norm[CSSF_ID_MAX], orig[CSSF_ID_MAX];
-    cssf_acor_t e = {cssf_acor_classify(entry), entry, norm};
-    assert_true(cssf_acor_normalize(entry, e.kind, &ids, norm, sizeof(norm)) >= 0);
-    assert_true(cssf_id_normalize(originator, &ids, orig, sizeof(orig)) >= 0);
-    return cssf_acor_match(&e, originator, orig, env);
+    cssf_acor_t e;
+    int kind = cssf_acor_classify(entry);
+    assert_true(cssf_acor_normalize(entry, kind, &ids, norm, sizeof(norm)) >= 0);
+    cssf_acor_init(&e, kind, entry, norm);
+    int len = cssf_id_normalize(originator, &ids, orig, sizeof(orig));
+    assert_true(len >= 0);
+    return cssf_acor_match(&e, originator, orig, (size_t)len, env);
 }
 
 static void test_match(void **state) {
@@ -179,6 +184,10 @@ static void test_match(void **state) {
         {"Sabc", "//sp.example/Sabc", 1},
         /* wildcards stop at '/' */
         {"C98*", "C9812", 1},
+        {"C98*", "C9", 0}, /* shorter than the literal head */
+        {"Cabc", "Cabcd", 0},
+        {"C*x", "Cabx", 1},
+        {"C*x", "Caby", 0},
         {"C98*", "/id-in/C98x", 1},
         {"/id-in/C*", "Cx", 1},
         {"/id-in/C*", "/id-mn/Cx", 0},
@@ -219,9 +228,10 @@ static void test_match(void **state) {
     memset(longdom, 'a', sizeof(longdom));
     memcpy(longdom, "//", 2);
     memcpy(longdom + 290, "/id-in/C1", 10);
-    assert_int_equal(matches("*", longdom, &env), 0);
-    cssf_acor_t unknown = {99, "x", "x"};
-    assert_int_equal(cssf_acor_match(&unknown, "x", "x", &env), 0);
+    assert_int_equal(matches("*.a", longdom, &env), 0);
+    cssf_acor_t unknown;
+    cssf_acor_init(&unknown, 99, "x", "x");
+    assert_int_equal(cssf_acor_match(&unknown, "x", "x", 1, &env), 0);
 }
 
 int main(void) {
