@@ -24,6 +24,10 @@ static int fail(cse_http_error_t *err, int rsc, const char *fmt, ...) {
     return -1;
 }
 
+static const char *header(const cse_http_input_t *in, const char *name) {
+    return in->header ? in->header(in->header_ctx, name) : NULL;
+}
+
 static int is_ows(char c) {
     return c == ' ' || c == '\t';
 }
@@ -219,8 +223,8 @@ static int scheme_is(const char *v, const char *scheme, const char **rest) {
     return 1;
 }
 
-static int parse_authorization(const cse_http_input_t *in, const char *value, cse_request_t *req,
-                               cse_http_error_t *err) {
+static int parse_authorization(const cse_http_input_t *in, const char *value,
+                               cse_security_context_t *sec, cse_http_error_t *err) {
     const char *v = skip_ows(value);
     const char *rest;
     if (*v == '\0')
@@ -228,7 +232,7 @@ static int parse_authorization(const cse_http_input_t *in, const char *value, cs
     if (scheme_is(v, "Bearer", &rest)) {
         if (*rest == '\0' || strpbrk(rest, " \t"))
             return fail(err, CSE_RSC_BAD_REQUEST, "malformed Bearer token in Authorization");
-        req->sec.bearer_token = rest;
+        sec->bearer_token = rest;
         return 0;
     }
     if (scheme_is(v, "Basic", &rest)) {
@@ -242,14 +246,27 @@ static int parse_authorization(const cse_http_input_t *in, const char *value, cs
         if (!colon || strlen(in->cred_buf) != (size_t)n)
             return fail(err, CSE_RSC_BAD_REQUEST, "malformed Basic credentials in Authorization");
         *colon = '\0';
-        req->sec.basic_user = in->cred_buf;
-        req->sec.basic_password = colon + 1;
+        sec->basic_user = in->cred_buf;
+        sec->basic_password = colon + 1;
         return 0;
     }
     if (strpbrk(v, " \t"))
         return fail(err, CSE_RSC_BAD_REQUEST, "unsupported Authorization scheme");
-    req->sec.onem2m_tokens = v;
+    sec->onem2m_tokens = v;
     return 0;
+}
+
+int cse_http_security_fill(const cse_http_input_t *in, cse_security_context_t *sec,
+                           cse_http_error_t *err) {
+    sec->version = 1;
+    sec->binding = in->tls ? CSE_BINDING_HTTPS : CSE_BINDING_HTTP;
+    sec->assoc_method = CSE_ASSOC_NONE;
+    if (in->peer && in->peer_len > 0 && in->peer_len <= sizeof(sec->peer)) {
+        memcpy(&sec->peer, in->peer, in->peer_len);
+        sec->peer_len = in->peer_len;
+    }
+    const char *auth = header(in, "Authorization");
+    return auth ? parse_authorization(in, auth, sec, err) : 0;
 }
 
 /* --- query ------------------------------------------------------------- */
@@ -412,12 +429,7 @@ static int rvi_supported(const char *v) {
            strcmp(v, "5") == 0;
 }
 
-static const char *header(const cse_http_input_t *in, const char *name) {
-    return in->header ? in->header(in->header_ctx, name) : NULL;
-}
-
-/* Copies what the response may echo, before anything can fail. */
-static void copy_echo(const cse_http_input_t *in, cse_request_t *req) {
+void cse_http_request_echo(const cse_http_input_t *in, cse_request_t *req) {
     const char *ri = header(in, "X-M2M-RI");
     if (ri && *ri && strlen(ri) < sizeof(req->rqi))
         memcpy(req->rqi, ri, strlen(ri) + 1);
@@ -449,10 +461,6 @@ static int parse_headers(const cse_http_input_t *in, cse_request_t *req, cse_htt
 
     if (!cse_http_accept_json(header(in, "Accept")))
         return fail(err, CSE_RSC_NOT_ACCEPTABLE, "Accept admits no JSON representation");
-
-    const char *auth = header(in, "Authorization");
-    if (auth && parse_authorization(in, auth, req, err) < 0)
-        return -1;
     return 0;
 }
 
@@ -493,27 +501,21 @@ int cse_http_request_parse(const cse_http_input_t *in, cse_request_t *req, cse_h
     cse_request_init(req);
     err->rsc = 0;
     err->reason[0] = '\0';
-    copy_echo(in, req);
+    cse_http_request_echo(in, req); /* before anything can fail */
 
     int ty;
     int op = method_to_op(in->method ? in->method : "", 1);
     if (!op)
         return fail(err, CSE_RSC_OPERATION_NOT_ALLOWED, "method %.16s not allowed",
                     in->method ? in->method : "");
-    if (parse_headers(in, req, err) < 0 || parse_content_type(in, &ty, err) < 0 ||
-        parse_path(in, req, err) < 0)
+    if (parse_headers(in, req, err) < 0 || cse_http_security_fill(in, &req->sec, err) < 0 ||
+        parse_content_type(in, &ty, err) < 0 || parse_path(in, req, err) < 0)
         return -1;
 
     req->op = method_to_op(in->method, ty);
     req->ty = req->op == CSE_OP_CREATE ? ty : 0;
     req->body = in->body;
     req->body_len = in->body_len;
-    req->sec.binding = in->tls ? CSE_BINDING_HTTPS : CSE_BINDING_HTTP;
-    req->sec.assoc_method = CSE_ASSOC_NONE;
-    if (in->peer && in->peer_len > 0 && in->peer_len <= sizeof(req->sec.peer)) {
-        memcpy(&req->sec.peer, in->peer, in->peer_len);
-        req->sec.peer_len = in->peer_len;
-    }
 
     if (in->args) {
         query_state_t st = {.req = req, .err = err};

@@ -77,6 +77,17 @@ typedef struct cse_http_error {
  */
 int cse_http_request_parse(const cse_http_input_t *in, cse_request_t *req, cse_http_error_t *err);
 
+/* Copies the X-M2M-RI and X-M2M-RVI an error response may echo (valid
+ * values only) into req, which must be initialised. For errors found
+ * before a request is parsed (size limits). */
+void cse_http_request_echo(const cse_http_input_t *in, cse_request_t *req);
+
+/* Fills the HTTP part of a security context (binding, peer, Authorization)
+ * without touching its other fields; for a request that is no oneM2M
+ * primitive (a plugin's REST route) as well. Returns 0, or -1 with err. */
+int cse_http_security_fill(const cse_http_input_t *in, cse_security_context_t *sec,
+                           cse_http_error_t *err);
+
 /* Parses a Content-Type value. Returns 0 with *ty (0 = no ty parameter),
  * or the rsc of the failure (4015 unsupported media type, 4000 bad ty). */
 int cse_http_content_type_parse(const char *value, int *ty);

@@ -204,3 +204,22 @@ def check(cond, msg, *ctx):
     """Assertion that survives python -O and prints the context."""
     if not cond:
         raise AssertionError(msg + "".join("\n  " + repr(c) for c in ctx))
+
+
+def run_tests(namespace, *args):
+    """Runs every test_* function of namespace (a module's globals()) in
+    definition order with args; prints one line per test. Returns the exit
+    code: 0 when all passed, 1 otherwise."""
+    import traceback
+    failed = 0
+    tests = [(n, f) for n, f in namespace.items() if n.startswith("test_") and callable(f)]
+    for name, fn in tests:
+        try:
+            fn(*args)
+            print("PASS %s" % name)
+        except Exception:  # noqa: BLE001 - report every failure, keep going
+            failed += 1
+            print("FAIL %s\n%s" % (name, traceback.format_exc()))
+        sys.stdout.flush()
+    print("%d/%d passed" % (len(tests) - failed, len(tests)))
+    return 1 if failed else 0
