@@ -18,6 +18,7 @@
 #include "cse/core/config.h"
 #include "cse/core/cse.h"
 #include "cse/core/log.h"
+#include "cse/core/pipeline.h"
 #include "cse/core/plugin_host.h"
 #include "cse/host.h"
 #include "cse/http/http_server.h"
@@ -194,9 +195,12 @@ static int serve(cse_process_t *p) {
     if (process_start_core(p, p->cfg.store_path, NULL) < 0)
         return 1;
     int insecure = !p->cfg.plugin_path[0];
-    if (insecure)
+    if (insecure) {
+        /* The pipeline then trusts From and logs a warning per request. */
+        cse_pipeline_set_insecure(1);
         cse_log(CSE_LOG_WARN, "insecure: running without a security plugin (--insecure); "
                               "requests are not authenticated nor authorized");
+    }
 
     cse_http_options_t http = {
         .listen = p->cfg.http_listen,
@@ -204,7 +208,6 @@ static int serve(cse_process_t *p) {
         .threads = p->cfg.http_threads,
         .max_body = p->cfg.http_max_body,
         .max_header = p->cfg.http_max_header,
-        .warn_insecure = insecure,
     };
     p->http = cse_http_server_start(&http, err, sizeof(err));
     if (!p->http) {

@@ -277,13 +277,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
 
 /* --- the request ---------------------------------------------------------- */
 
-static void log_insecure(const cse_request_t *req, const char *method) {
-    cse_log(CSE_LOG_WARN,
-            "insecure: no security plugin, request not authenticated method=%s "
-            "to=%s from=%s rqi=%s",
-            method, req->to, req->has_from ? req->from : "-", req->rqi);
-}
-
 /* Runs a complete request (headers and body received). */
 static enum MHD_Result serve(cse_http_server_t *srv, struct MHD_Connection *c, http_conn_t *hc,
                              const char *method, const char *url) {
@@ -298,8 +291,6 @@ static enum MHD_Result serve(cse_http_server_t *srv, struct MHD_Connection *c, h
         ret = send_error(c, hc, cse_rsc_to_http(err.rsc), err.rsc, err.reason);
         goto done;
     }
-    if (srv->opt.warn_insecure)
-        log_insecure(&hc->req, method);
     cse_response_init(&hc->resp);
     cse_pipeline_handle(&hc->req, &hc->resp);
     ret = send_response(c, cse_rsc_to_http(hc->resp.rsc), &hc->req, &hc->resp);

@@ -27,7 +27,6 @@ typedef struct cse_http_options {
     int threads;        /* worker threads; 0 = number of cores */
     size_t max_body;    /* bytes; 413 above */
     size_t max_header;  /* bytes of header fields; 431 above */
-    int warn_insecure;  /* log a warning for every request (no security plugin) */
 } cse_http_options_t;
 
 /* Starts listening and serving. Returns the server, or NULL with a reason
