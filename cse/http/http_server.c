@@ -495,16 +495,19 @@ cse_http_server_t *cse_http_server_start(const cse_http_options_t *opt, char *er
         flags |= MHD_USE_IPv6;
     /* The logger comes first so that MHD reports everything through it;
      * function pointers travel in the value field. */
-    struct MHD_OptionItem ops[] = {
+    struct MHD_OptionItem ops[10] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
-        {MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? (intptr_t)threads : 0, NULL},
         {MHD_OPTION_SOCK_ADDR, 0, &ss},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)pool, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, NULL},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL},
-        {srv->routes ? MHD_OPTION_URI_LOG_CALLBACK : MHD_OPTION_END, (intptr_t)on_uri, NULL},
-        {MHD_OPTION_END, 0, NULL},
     };
+    int nops = 5;
+    if (threads > 1)
+        ops[nops++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
+    if (srv->routes)
+        ops[nops++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL};
+    ops[nops] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     errno = 0;
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, ops,
                                    MHD_OPTION_END);

@@ -83,6 +83,13 @@ def test_listening_line_and_sigterm():
     check("stopped" in log, "shutdown is logged", log)
 
 
+def test_ipv6_single_thread():
+    with Cse(insecure=True, sections={"http": {"listen": "::1", "threads": 1}}) as cse:
+        check(re.search(r"listening on http://\[::1\]:\d+", cse.output), "IPv6 URL", cse.output)
+        r = cse.retrieve("/cse-in")
+        check(r.status == 200 and r.rsc == 2000, "served over IPv6", r)
+
+
 def test_sigint_clean_exit():
     cse = Cse(insecure=True).start()
     try:
