@@ -1,0 +1,666 @@
+#include "cse/coap/coap_dtls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/ssl_cookie.h>
+#include <mbedtls/x509_crt.h>
+
+#include "cse/host.h"
+
+#define IDENTITY_MAX 256
+#define PLAIN_MAX 16384 /* one DTLS record; the endpoint applies the CoAP limit */
+#define REPLY_MAX 2048
+#define SAN_URI_TAG (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6) /* 0x86 */
+
+typedef struct session {
+    mbedtls_ssl_context ssl;
+    struct cse_coap_dtls *d;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    uint8_t tid[18]; /* transport id for cookies: address + port */
+    size_t tid_len;
+    int established;
+    const uint8_t *rx; /* the datagram being processed, borrowed */
+    size_t rx_len;
+    int timer_on;
+    uint64_t int_deadline, fin_deadline;
+    uint64_t last_active;
+    uint64_t id;
+    int method; /* enum cse_assoc_method */
+    char identity[IDENTITY_MAX];
+    uint32_t vflags;      /* verification flags seen along the chain */
+    int index;            /* in d->list */
+    struct session *next; /* hash chain */
+} session_t;
+
+struct cse_coap_dtls {
+    cse_coap_dtls_cfg_t cfg;
+    int fd;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_ssl_cookie_ctx cookie;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt own_cert, ca;
+    mbedtls_pk_context own_key;
+    session_t **buckets;
+    size_t nbuckets;
+    session_t **list; /* every kept session, for timers and idle expiry */
+    int count;
+    session_t *spare; /* runs ClientHellos of unknown peers */
+    uint64_t next_id;
+    uint64_t last_full_log;
+    uint8_t plain[PLAIN_MAX];
+    uint8_t reply[REPLY_MAX];
+};
+
+/* Explicit, static lists (mbedTLS keeps the pointers): PSK first so PSK
+ * clients never get a certificate suite, P-256 first for constrained peers. */
+static const int suites_psk[] = {
+    MBEDTLS_TLS_PSK_WITH_AES_128_CCM_8,
+    MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_PSK_WITH_AES_128_CBC_SHA256,
+    0,
+};
+static const int suites_all[] = {
+    MBEDTLS_TLS_PSK_WITH_AES_128_CCM_8,
+    MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_PSK_WITH_AES_128_CBC_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+    0,
+};
+static const mbedtls_ecp_group_id curves[] = {
+    MBEDTLS_ECP_DP_SECP256R1,
+    MBEDTLS_ECP_DP_SECP384R1,
+    MBEDTLS_ECP_DP_NONE,
+};
+
+uint64_t cse_coap_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void cse_coap_dtls_cfg_default(cse_coap_dtls_cfg_t *cfg) {
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->max_sessions = 1024;
+    cfg->idle_timeout_ms = 300000;
+    cfg->hs_timeout_min_ms = 1000;
+    cfg->hs_timeout_max_ms = 16000;
+}
+
+/* "addr:port" of a peer, for logs. */
+static const char *peer_str(const struct sockaddr_storage *p, char *buf, size_t cap) {
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (p->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)p;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+        port = ntohs(a->sin_port);
+    } else if (p->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)p;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+        port = ntohs(a->sin6_port);
+    }
+    snprintf(buf, cap, p->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, port);
+    return buf;
+}
+
+/* Printable copy of peer-supplied text for a log line. */
+static const char *log_safe(const char *s, char *buf, size_t cap) {
+    size_t i = 0;
+    for (; s && s[i] && i + 1 < cap; i++)
+        buf[i] = (s[i] > 0x20 && s[i] < 0x7f && s[i] != '"') ? s[i] : '?';
+    buf[i] = 0;
+    return buf;
+}
+
+static size_t transport_id(const struct sockaddr *peer, uint8_t *tid) {
+    if (peer->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)peer;
+        memcpy(tid, &a->sin_addr, 4);
+        memcpy(tid + 4, &a->sin_port, 2);
+        return 6;
+    }
+    if (peer->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)peer;
+        memcpy(tid, &a->sin6_addr, 16);
+        memcpy(tid + 16, &a->sin6_port, 2);
+        return 18;
+    }
+    return 0;
+}
+
+static size_t bucket_of(const cse_coap_dtls_t *d, const uint8_t *tid, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ tid[i]) * 1099511628211ull;
+    return (size_t)(h % d->nbuckets);
+}
+
+static session_t *find(cse_coap_dtls_t *d, const uint8_t *tid, size_t n) {
+    for (session_t *s = d->buckets[bucket_of(d, tid, n)]; s; s = s->next)
+        if (s->tid_len == n && memcmp(s->tid, tid, n) == 0)
+            return s;
+    return NULL;
+}
+
+static void table_insert(cse_coap_dtls_t *d, session_t *s) {
+    size_t b = bucket_of(d, s->tid, s->tid_len);
+    s->next = d->buckets[b];
+    d->buckets[b] = s;
+    s->index = d->count;
+    d->list[d->count++] = s;
+}
+
+static void table_remove(cse_coap_dtls_t *d, session_t *s) {
+    session_t **pp = &d->buckets[bucket_of(d, s->tid, s->tid_len)];
+    while (*pp && *pp != s)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = s->next;
+    d->list[s->index] = d->list[--d->count];
+    d->list[s->index]->index = s->index;
+}
+
+/* --- mbedTLS callbacks ---------------------------------------------------- */
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len) {
+    session_t *s = ctx;
+    ssize_t n = sendto(s->d->fd, buf, len, 0, (const struct sockaddr *)&s->peer, s->peer_len);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+        return MBEDTLS_ERR_NET_SEND_FAILED;
+    return (int)len; /* a datagram lost to a full buffer is retransmitted like any loss */
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len) {
+    session_t *s = ctx;
+    if (!s->rx)
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    size_t n = s->rx_len < len ? s->rx_len : len;
+    memcpy(buf, s->rx, n);
+    s->rx = NULL;
+    return (int)n;
+}
+
+static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms) {
+    session_t *s = ctx;
+    if (fin_ms == 0) {
+        s->timer_on = 0;
+        return;
+    }
+    uint64_t now = cse_coap_now_ms();
+    s->timer_on = 1;
+    s->int_deadline = now + int_ms;
+    s->fin_deadline = now + fin_ms;
+}
+
+static int timer_get(void *ctx) {
+    session_t *s = ctx;
+    if (!s->timer_on)
+        return -1;
+    uint64_t now = cse_coap_now_ms();
+    return now >= s->fin_deadline ? 2 : now >= s->int_deadline ? 1 : 0;
+}
+
+static int run_event(cse_coap_dtls_t *d, int event, void *data) {
+    return d->cfg.run_event ? d->cfg.run_event(event, data) : CSE_PLUGIN_DEFER;
+}
+
+/* The session being driven: callbacks are only called from inside
+ * mbedtls_ssl_handshake, which the loop runs for one session at a time. */
+static _Thread_local session_t *current;
+
+static int psk_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *id, size_t id_len) {
+    cse_coap_dtls_t *d = p;
+    session_t *s = current;
+    char ident[IDENTITY_MAX], peer[64], safe[IDENTITY_MAX];
+    unsigned char key[MBEDTLS_PSK_MAX_LEN];
+    int rc = -1;
+    if (!s || &s->ssl != ssl)
+        return -1;
+    if (id_len == 0 || id_len >= sizeof(ident) || memchr(id, 0, id_len)) {
+        cse_log(CSE_LOG_WARN, "coap: dtls psk identity rejected (length %zu) peer=%s", id_len,
+                peer_str(&s->peer, peer, sizeof(peer)));
+        return -1;
+    }
+    memcpy(ident, id, id_len);
+    ident[id_len] = 0;
+    cse_evt_psk_lookup_t ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.version = 1;
+    ev.binding = CSE_BINDING_COAPS;
+    ev.identity = ident;
+    ev.peer = (const struct sockaddr *)&s->peer;
+    ev.peer_len = s->peer_len;
+    ev.key = key;
+    ev.key_cap = sizeof(key);
+    int r = run_event(d, CSE_EVT_PSK_LOOKUP, &ev);
+    if (r != CSE_PLUGIN_OK || ev.key_len == 0 || ev.key_len > sizeof(key)) {
+        cse_log(CSE_LOG_WARN, "coap: dtls handshake refused: unknown psk identity=\"%s\" peer=%s",
+                log_safe(ident, safe, sizeof(safe)), peer_str(&s->peer, peer, sizeof(peer)));
+        goto out;
+    }
+    if (mbedtls_ssl_set_hs_psk(ssl, key, ev.key_len) != 0)
+        goto out;
+    memcpy(s->identity, ident, id_len + 1);
+    s->method = CSE_ASSOC_DTLS_PSK;
+    rc = 0;
+out:
+    mbedtls_platform_zeroize(key, sizeof(key));
+    return rc;
+}
+
+/* First URI subjectAltName (mbedTLS 2.28 keeps them raw: tag 0x86). */
+static int san_uri(const mbedtls_x509_crt *crt, char *out, size_t cap) {
+    for (const mbedtls_x509_sequence *cur = &crt->subject_alt_names; cur; cur = cur->next) {
+        if (cur->buf.tag != SAN_URI_TAG || !cur->buf.p || cur->buf.len == 0 ||
+            cur->buf.len >= cap || memchr(cur->buf.p, 0, cur->buf.len))
+            continue;
+        memcpy(out, cur->buf.p, cur->buf.len);
+        out[cur->buf.len] = 0;
+        return 1;
+    }
+    out[0] = 0;
+    return 0;
+}
+
+static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags) {
+    session_t *s = p;
+    cse_coap_dtls_t *d = s->d;
+    char san[IDENTITY_MAX], ident[IDENTITY_MAX] = "", peer[64], safe[IDENTITY_MAX];
+    unsigned char fp[32];
+    s->vflags |= *flags;
+    if (depth != 0 || s->vflags) /* a broken chain fails on its own */
+        return 0;
+    san_uri(crt, san, sizeof(san));
+    mbedtls_sha256_ret(crt->raw.p, crt->raw.len, fp, 0);
+    cse_evt_cert_check_t ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.version = 1;
+    ev.binding = CSE_BINDING_COAPS;
+    ev.san_uri = san[0] ? san : NULL;
+    ev.sha256 = fp;
+    ev.peer = (const struct sockaddr *)&s->peer;
+    ev.peer_len = s->peer_len;
+    ev.identity = ident;
+    ev.identity_cap = sizeof(ident);
+    int r = run_event(d, CSE_EVT_CERT_CHECK, &ev);
+    ident[sizeof(ident) - 1] = 0;
+    const char *bound = ident[0] ? ident : san;
+    if (r != CSE_PLUGIN_OK || !bound[0]) {
+        cse_log(CSE_LOG_WARN,
+                "coap: dtls handshake refused: certificate not bound san=\"%s\" peer=%s",
+                log_safe(san, safe, sizeof(safe)), peer_str(&s->peer, peer, sizeof(peer)));
+        *flags |= MBEDTLS_X509_BADCERT_OTHER;
+        return 0;
+    }
+    snprintf(s->identity, sizeof(s->identity), "%s", bound);
+    s->method = CSE_ASSOC_DTLS_CERT;
+    return 0;
+}
+
+/* --- sessions --------------------------------------------------------------- */
+
+static session_t *session_new(cse_coap_dtls_t *d) {
+    session_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->d = d;
+    mbedtls_ssl_init(&s->ssl);
+    if (mbedtls_ssl_setup(&s->ssl, &d->conf) != 0) {
+        mbedtls_ssl_free(&s->ssl);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Full reset for a new peer; bio, timers, verify and transport id must be
+ * set again after every reset (a missing one fails with BAD_INPUT_DATA). */
+static int session_prepare(session_t *s, const struct sockaddr *peer, socklen_t plen) {
+    if (mbedtls_ssl_session_reset(&s->ssl) != 0)
+        return -1;
+    memset(&s->peer, 0, sizeof(s->peer));
+    memcpy(&s->peer, peer, plen);
+    s->peer_len = plen;
+    s->tid_len = transport_id(peer, s->tid);
+    s->established = 0;
+    s->timer_on = 0;
+    s->method = CSE_ASSOC_NONE;
+    s->identity[0] = 0;
+    s->vflags = 0;
+    mbedtls_ssl_set_bio(&s->ssl, s, bio_send, bio_recv, NULL);
+    mbedtls_ssl_set_timer_cb(&s->ssl, s, timer_set, timer_get);
+    mbedtls_ssl_set_verify(&s->ssl, verify_cb, s);
+    return mbedtls_ssl_set_client_transport_id(&s->ssl, s->tid, s->tid_len) == 0 ? 0 : -1;
+}
+
+static void fill_sec(const session_t *s, cse_security_context_t *sec) {
+    memset(sec, 0, sizeof(*sec));
+    sec->version = 1;
+    sec->binding = CSE_BINDING_COAPS;
+    sec->assoc_method = s->method;
+    sec->assoc_identity = s->method != CSE_ASSOC_NONE ? s->identity : NULL;
+    memcpy(&sec->peer, &s->peer, sizeof(sec->peer));
+    sec->peer_len = s->peer_len;
+    sec->session_id = s->id;
+}
+
+static void account(cse_coap_dtls_t *d, const session_t *s, int kind) {
+    cse_security_context_t sec;
+    cse_evt_accounting_t ev;
+    fill_sec(s, &sec);
+    memset(&ev, 0, sizeof(ev));
+    ev.version = 1;
+    ev.kind = kind;
+    ev.sec = &sec;
+    ev.originator = sec.assoc_identity;
+    ev.authn_method = s->method == CSE_ASSOC_DTLS_PSK    ? "dtls-psk"
+                      : s->method == CSE_ASSOC_DTLS_CERT ? "dtls-cert"
+                                                         : "dtls";
+    ev.authorized = -1;
+    run_event(d, CSE_EVT_ACCOUNTING, &ev);
+}
+
+static void session_close(cse_coap_dtls_t *d, session_t *s, int notify, const char *why) {
+    char peer[64];
+    if (s->established) {
+        if (notify)
+            mbedtls_ssl_close_notify(&s->ssl);
+        account(d, s, CSE_ACCT_SESSION_STOP);
+    }
+    cse_log(CSE_LOG_DEBUG, "coap: dtls session closed peer=%s reason=%s",
+            peer_str(&s->peer, peer, sizeof(peer)), why);
+    table_remove(d, s);
+    mbedtls_ssl_free(&s->ssl);
+    free(s);
+}
+
+static void handshake_failed(cse_coap_dtls_t *d, session_t *s, int ret) {
+    char peer[64], msg[128];
+    if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) /* mbedTLS sends no alert here */
+        mbedtls_ssl_send_alert_message(&s->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                       MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
+    mbedtls_strerror(ret, msg, sizeof(msg));
+    cse_log(CSE_LOG_WARN, "coap: dtls handshake failed peer=%s error=-0x%04x (%s)",
+            peer_str(&s->peer, peer, sizeof(peer)), (unsigned)-ret, msg);
+    session_close(d, s, 0, "handshake");
+}
+
+static void established(cse_coap_dtls_t *d, session_t *s) {
+    char peer[64], safe[IDENTITY_MAX];
+    s->established = 1;
+    s->timer_on = 0;
+    cse_log(CSE_LOG_INFO, "coap: dtls session up peer=%s method=%s identity=\"%s\" suite=%s",
+            peer_str(&s->peer, peer, sizeof(peer)),
+            s->method == CSE_ASSOC_DTLS_PSK    ? "psk"
+            : s->method == CSE_ASSOC_DTLS_CERT ? "cert"
+                                               : "none",
+            log_safe(s->identity, safe, sizeof(safe)), mbedtls_ssl_get_ciphersuite(&s->ssl));
+    account(d, s, CSE_ACCT_SESSION_START);
+}
+
+static void app_record(cse_coap_dtls_t *d, session_t *s, size_t n) {
+    cse_security_context_t sec;
+    fill_sec(s, &sec);
+    size_t out = d->cfg.on_app
+                     ? d->cfg.on_app(d->cfg.app_user, &sec, d->plain, n, d->reply, sizeof(d->reply))
+                     : 0;
+    if (out)
+        mbedtls_ssl_write(&s->ssl, d->reply, out);
+}
+
+/* Runs the handshake or reads application records; may free s. */
+static void drive(cse_coap_dtls_t *d, session_t *s) {
+    for (int restarts = 0; restarts < 2; restarts++) {
+        if (!s->established) {
+            int ret = mbedtls_ssl_handshake(&s->ssl);
+            if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+                return;
+            if (ret != 0) {
+                handshake_failed(d, s, ret);
+                return;
+            }
+            established(d, s);
+        }
+        for (;;) {
+            int ret = mbedtls_ssl_read(&s->ssl, d->plain, sizeof(d->plain));
+            if (ret > 0) {
+                app_record(d, s, (size_t)ret);
+                continue;
+            }
+            if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+                return;
+            if (ret == MBEDTLS_ERR_SSL_CLIENT_RECONNECT) {
+                /* The peer restarted on the same port: a new handshake on
+                 * this context (mbedTLS kept the ClientHello), a new session. */
+                account(d, s, CSE_ACCT_SESSION_STOP);
+                s->established = 0;
+                s->method = CSE_ASSOC_NONE;
+                s->identity[0] = 0;
+                s->vflags = 0;
+                s->id = ++d->next_id;
+                break;
+            }
+            session_close(d, s, 0,
+                          ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ? "close_notify" : "error");
+            return;
+        }
+    }
+}
+
+/* A datagram from an address without a session: only a ClientHello in
+ * epoch 0 gets any work, and state is kept only once its cookie checks. */
+static void new_peer(cse_coap_dtls_t *d, const struct sockaddr *peer, socklen_t plen,
+                     const uint8_t *buf, size_t len, uint64_t now) {
+    if (len < 25 || buf[0] != 22 || buf[1] != 0xfe || buf[3] != 0 || buf[4] != 0 || buf[13] != 1)
+        return;
+    if (d->count >= d->cfg.max_sessions) {
+        cse_coap_dtls_tick(d, now); /* close idle sessions first */
+        if (d->count >= d->cfg.max_sessions) {
+            if (now - d->last_full_log > 10000) {
+                cse_log(CSE_LOG_WARN, "coap: dtls session table full (%d), refusing new peers",
+                        d->count);
+                d->last_full_log = now;
+            }
+            return;
+        }
+    }
+    if (!d->spare && !(d->spare = session_new(d)))
+        return;
+    session_t *s = d->spare;
+    if (session_prepare(s, peer, plen) < 0)
+        return;
+    s->rx = buf;
+    s->rx_len = len;
+    current = s;
+    int ret = mbedtls_ssl_handshake(&s->ssl);
+    current = NULL;
+    s->rx = NULL;
+    if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE)
+        return; /* HELLO_VERIFY_REQUIRED (cookie sent) or a bad hello: nothing kept */
+    d->spare = NULL;
+    s->id = ++d->next_id;
+    s->last_active = now;
+    table_insert(d, s);
+}
+
+void cse_coap_dtls_input(cse_coap_dtls_t *d, const struct sockaddr *peer, socklen_t peer_len,
+                         const uint8_t *buf, size_t len, uint64_t now) {
+    uint8_t tid[18];
+    size_t n = transport_id(peer, tid);
+    if (!n)
+        return;
+    session_t *s = find(d, tid, n);
+    if (!s) {
+        new_peer(d, peer, peer_len, buf, len, now);
+        return;
+    }
+    s->rx = buf;
+    s->rx_len = len;
+    s->last_active = now;
+    current = s;
+    drive(d, s);
+    current = NULL;
+    /* s may be freed; the datagram is not referenced after this call */
+}
+
+int cse_coap_dtls_tick(cse_coap_dtls_t *d, uint64_t now) {
+    uint64_t next = 1000;
+    for (int i = d->count - 1; i >= 0; i--) {
+        if (i >= d->count)
+            continue;
+        session_t *s = d->list[i];
+        if (now - s->last_active >= d->cfg.idle_timeout_ms) {
+            session_close(d, s, 1, "idle");
+            continue;
+        }
+        if (s->established || !s->timer_on)
+            continue;
+        if (now >= s->int_deadline) {
+            s->rx = NULL;
+            current = s;
+            drive(d, s); /* retransmits the last flight, or times out */
+            current = NULL;
+        } else if (s->int_deadline - now < next) {
+            next = s->int_deadline - now;
+        }
+    }
+    return (int)next;
+}
+
+int cse_coap_dtls_session_count(const cse_coap_dtls_t *d) {
+    return d->count;
+}
+
+static int load_credentials(cse_coap_dtls_t *d, char *err, size_t err_cap) {
+    const cse_coap_dtls_cfg_t *c = &d->cfg;
+    char msg[128];
+    int ret;
+    int have_cert = c->cert_file && *c->cert_file;
+    if (have_cert != (c->key_file && *c->key_file)) {
+        snprintf(err, err_cap, "coap dtls: certificate and key must be given together");
+        return -1;
+    }
+    if (have_cert) {
+        if ((ret = mbedtls_x509_crt_parse_file(&d->own_cert, c->cert_file)) != 0 ||
+            (ret = mbedtls_pk_parse_keyfile(&d->own_key, c->key_file, NULL)) != 0 ||
+            (ret = mbedtls_ssl_conf_own_cert(&d->conf, &d->own_cert, &d->own_key)) != 0) {
+            mbedtls_strerror(ret, msg, sizeof(msg));
+            snprintf(err, err_cap, "coap dtls: cannot load %s / %s: %s", c->cert_file, c->key_file,
+                     msg);
+            return -1;
+        }
+        if (!mbedtls_pk_can_do(&d->own_key, MBEDTLS_PK_ECKEY)) {
+            snprintf(err, err_cap, "coap dtls: %s is not an EC key (ECDHE-ECDSA suites)",
+                     c->key_file);
+            return -1;
+        }
+    }
+    if (c->ca_file && *c->ca_file) {
+        if (!have_cert) {
+            snprintf(err, err_cap, "coap dtls: client certificates need a server certificate");
+            return -1;
+        }
+        if ((ret = mbedtls_x509_crt_parse_file(&d->ca, c->ca_file)) != 0) {
+            mbedtls_strerror(ret, msg, sizeof(msg));
+            snprintf(err, err_cap, "coap dtls: cannot load CA %s: %s", c->ca_file, msg);
+            return -1;
+        }
+        mbedtls_ssl_conf_ca_chain(&d->conf, &d->ca, NULL);
+        mbedtls_ssl_conf_authmode(&d->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    } else {
+        mbedtls_ssl_conf_authmode(&d->conf, MBEDTLS_SSL_VERIFY_NONE);
+    }
+    mbedtls_ssl_conf_ciphersuites(&d->conf, have_cert ? suites_all : suites_psk);
+    return 0;
+}
+
+cse_coap_dtls_t *cse_coap_dtls_new(const cse_coap_dtls_cfg_t *cfg, int fd, char *err,
+                                   size_t err_cap) {
+    static const char pers[] = "onem2m-cse coaps";
+    cse_coap_dtls_t *d = calloc(1, sizeof(*d));
+    if (!d) {
+        snprintf(err, err_cap, "coap dtls: out of memory");
+        return NULL;
+    }
+    d->cfg = *cfg;
+    d->fd = fd;
+    if (d->cfg.max_sessions < 1)
+        d->cfg.max_sessions = 1;
+    mbedtls_entropy_init(&d->entropy);
+    mbedtls_ctr_drbg_init(&d->drbg);
+    mbedtls_ssl_cookie_init(&d->cookie);
+    mbedtls_ssl_config_init(&d->conf);
+    mbedtls_x509_crt_init(&d->own_cert);
+    mbedtls_x509_crt_init(&d->ca);
+    mbedtls_pk_init(&d->own_key);
+    d->nbuckets = (size_t)d->cfg.max_sessions * 2 + 1;
+    d->buckets = calloc(d->nbuckets, sizeof(*d->buckets));
+    d->list = calloc((size_t)d->cfg.max_sessions, sizeof(*d->list));
+    if (!d->buckets || !d->list) {
+        snprintf(err, err_cap, "coap dtls: out of memory");
+        goto fail;
+    }
+    if (mbedtls_ctr_drbg_seed(&d->drbg, mbedtls_entropy_func, &d->entropy,
+                              (const unsigned char *)pers, sizeof(pers) - 1) != 0 ||
+        mbedtls_ssl_cookie_setup(&d->cookie, mbedtls_ctr_drbg_random, &d->drbg) != 0 ||
+        mbedtls_ssl_config_defaults(&d->conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_DATAGRAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0) {
+        snprintf(err, err_cap, "coap dtls: cannot initialise mbedTLS");
+        goto fail;
+    }
+    mbedtls_ssl_conf_rng(&d->conf, mbedtls_ctr_drbg_random, &d->drbg);
+    mbedtls_ssl_conf_min_version(&d->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3); /* DTLS 1.2 */
+    mbedtls_ssl_conf_dtls_cookies(&d->conf, mbedtls_ssl_cookie_write, mbedtls_ssl_cookie_check,
+                                  &d->cookie);
+    mbedtls_ssl_conf_dtls_anti_replay(&d->conf, MBEDTLS_SSL_ANTI_REPLAY_ENABLED);
+    mbedtls_ssl_conf_handshake_timeout(&d->conf, d->cfg.hs_timeout_min_ms,
+                                       d->cfg.hs_timeout_max_ms);
+    mbedtls_ssl_conf_curves(&d->conf, curves);
+    mbedtls_ssl_conf_psk_cb(&d->conf, psk_cb, d);
+    if (load_credentials(d, err, err_cap) < 0)
+        goto fail;
+    return d;
+fail:
+    cse_coap_dtls_free(d);
+    return NULL;
+}
+
+void cse_coap_dtls_free(cse_coap_dtls_t *d) {
+    if (!d)
+        return;
+    while (d->count > 0)
+        session_close(d, d->list[d->count - 1], 1, "shutdown");
+    if (d->spare) {
+        mbedtls_ssl_free(&d->spare->ssl);
+        free(d->spare);
+    }
+    free(d->buckets);
+    free(d->list);
+    mbedtls_pk_free(&d->own_key);
+    mbedtls_x509_crt_free(&d->ca);
+    mbedtls_x509_crt_free(&d->own_cert);
+    mbedtls_ssl_config_free(&d->conf);
+    mbedtls_ssl_cookie_free(&d->cookie);
+    mbedtls_ctr_drbg_free(&d->drbg);
+    mbedtls_entropy_free(&d->entropy);
+    free(d);
+}

@@ -1,0 +1,68 @@
+/*
+ * DTLS 1.2 server on mbedTLS 2.28 for CoAP over DTLS (coaps://): one UDP
+ * socket, one session per peer address, HelloVerify cookies before any
+ * state is kept, anti-replay, per-session retransmission timers driven by
+ * the caller's event loop, idle expiry and a bound on sessions.
+ *
+ * Keys and identities come from the security plugin through run_event:
+ * PSK_LOOKUP for a PSK identity (unknown identity = handshake failure),
+ * CERT_CHECK for a client certificate that chained to the configured CA
+ * (its SAN URI, tag 0x86, is offered as the identity to bind).
+ *
+ * Not thread-safe: the CoAP event loop owns it.
+ */
+#ifndef CSE_COAP_DTLS_H
+#define CSE_COAP_DTLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "cse/plugin.h"
+
+/* Runs a plugin event chain (cse_plugin_host_run in the CSE). */
+typedef int (*cse_coap_event_fn)(int event, void *event_data);
+
+/* Handles the plaintext of one application record from a session and writes
+ * the reply into out; returns its length or 0 (nothing to send). */
+typedef size_t (*cse_coap_dtls_app_fn)(void *user, const cse_security_context_t *sec,
+                                       const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+
+typedef struct cse_coap_dtls_cfg {
+    const char *cert_file;    /* server certificate (PEM); NULL/"" = PSK only */
+    const char *key_file;     /* its private key (EC P-256 for ECDHE-ECDSA suites) */
+    const char *ca_file;      /* CA for client certificates; NULL/"" = no certificate clients */
+    int max_sessions;         /* sessions kept, handshakes included (default 1024) */
+    uint32_t idle_timeout_ms; /* an idle session is closed (default 300 s) */
+    uint32_t hs_timeout_min_ms, hs_timeout_max_ms; /* retransmission (1 s .. 16 s) */
+    cse_coap_event_fn run_event; /* PSK_LOOKUP, CERT_CHECK, ACCOUNTING; NULL = none */
+    cse_coap_dtls_app_fn on_app;
+    void *app_user;
+} cse_coap_dtls_cfg_t;
+
+typedef struct cse_coap_dtls cse_coap_dtls_t;
+
+void cse_coap_dtls_cfg_default(cse_coap_dtls_cfg_t *cfg);
+
+/* Creates the server on the bound UDP socket fd (borrowed, non-blocking).
+ * Loads certificates and keys. Returns NULL with a reason in err. */
+cse_coap_dtls_t *cse_coap_dtls_new(const cse_coap_dtls_cfg_t *cfg, int fd, char *err,
+                                   size_t err_cap);
+/* Sends close_notify to every session and frees everything. */
+void cse_coap_dtls_free(cse_coap_dtls_t *d);
+
+/* One datagram received from peer at now (ms, monotonic). */
+void cse_coap_dtls_input(cse_coap_dtls_t *d, const struct sockaddr *peer, socklen_t peer_len,
+                         const uint8_t *buf, size_t len, uint64_t now);
+
+/* Fires due retransmission timers and closes idle sessions. Returns the ms
+ * until the next deadline (capped at 1000). */
+int cse_coap_dtls_tick(cse_coap_dtls_t *d, uint64_t now);
+
+/* Sessions currently kept (handshaking or established). */
+int cse_coap_dtls_session_count(const cse_coap_dtls_t *d);
+
+/* Monotonic milliseconds (the clock every CoAP deadline uses). */
+uint64_t cse_coap_now_ms(void);
+
+#endif

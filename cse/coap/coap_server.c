@@ -1,0 +1,208 @@
+#include "cse/coap/coap_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cse/host.h"
+
+#define RX_MAX 16640 /* a full DTLS record plus headers */
+#define TX_MAX 2048
+#define BURST 64 /* datagrams per socket per wake-up, so neither starves */
+
+struct cse_coap_server {
+    cse_coap_server_opts_t opts;
+    int plain_fd, dtls_fd, wake_fd;
+    int plain_port, dtls_port;
+    cse_coap_endpoint_t *ep;
+    cse_coap_dtls_t *dtls;
+    pthread_t thread;
+    int started;
+    uint8_t rx[RX_MAX];
+    uint8_t tx[TX_MAX];
+};
+
+void cse_coap_server_opts_default(cse_coap_server_opts_t *opts) {
+    memset(opts, 0, sizeof(*opts));
+    opts->listen = "127.0.0.1";
+    opts->port = -1;
+    opts->dtls_port = 5684;
+    cse_coap_endpoint_cfg_default(&opts->endpoint);
+    cse_coap_dtls_cfg_default(&opts->dtls);
+}
+
+static int bind_udp(const char *host, int port, int *bound, char *err, size_t err_cap) {
+    struct addrinfo hints, *ai = NULL;
+    char service[16];
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+    snprintf(service, sizeof(service), "%d", port);
+    int rc = getaddrinfo(host && *host ? host : NULL, service, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, err_cap, "coap: bad listen address %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        snprintf(err, err_cap, "coap: cannot bind udp %s:%d: %s", host, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    *bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                            : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+/* Plaintext from a DTLS session into the message layer. */
+static size_t on_dtls_app(void *user, const cse_security_context_t *sec, const uint8_t *in,
+                          size_t len, uint8_t *out, size_t cap) {
+    cse_coap_server_t *srv = user;
+    return cse_coap_endpoint_input(srv->ep, sec, in, len, cse_coap_now_ms(), out, cap);
+}
+
+static void serve_plain(cse_coap_server_t *srv) {
+    size_t max = srv->opts.endpoint.limits.max_message + 1; /* +1 reveals oversize */
+    if (max > sizeof(srv->rx))
+        max = sizeof(srv->rx);
+    for (int i = 0; i < BURST; i++) {
+        cse_security_context_t sec;
+        memset(&sec, 0, sizeof(sec));
+        sec.version = 1;
+        sec.binding = CSE_BINDING_COAP;
+        sec.peer_len = sizeof(sec.peer);
+        ssize_t n = recvfrom(srv->plain_fd, srv->rx, max, MSG_DONTWAIT | MSG_TRUNC,
+                             (struct sockaddr *)&sec.peer, &sec.peer_len);
+        if (n < 0)
+            return;
+        size_t len = (size_t)n < max ? (size_t)n : max;
+        size_t out = cse_coap_endpoint_input(srv->ep, &sec, srv->rx, len, cse_coap_now_ms(),
+                                             srv->tx, sizeof(srv->tx));
+        if (out)
+            sendto(srv->plain_fd, srv->tx, out, 0, (struct sockaddr *)&sec.peer, sec.peer_len);
+    }
+}
+
+static void serve_dtls(cse_coap_server_t *srv) {
+    for (int i = 0; i < BURST; i++) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        ssize_t n = recvfrom(srv->dtls_fd, srv->rx, sizeof(srv->rx), MSG_DONTWAIT,
+                             (struct sockaddr *)&peer, &plen);
+        if (n < 0)
+            return;
+        cse_coap_dtls_input(srv->dtls, (struct sockaddr *)&peer, plen, srv->rx, (size_t)n,
+                            cse_coap_now_ms());
+    }
+}
+
+static void *loop(void *arg) {
+    cse_coap_server_t *srv = arg;
+    struct pollfd fds[3];
+    int nfds = 0, iplain = -1, idtls = -1;
+    fds[nfds++] = (struct pollfd){.fd = srv->wake_fd, .events = POLLIN};
+    if (srv->plain_fd >= 0) {
+        iplain = nfds;
+        fds[nfds++] = (struct pollfd){.fd = srv->plain_fd, .events = POLLIN};
+    }
+    if (srv->dtls_fd >= 0) {
+        idtls = nfds;
+        fds[nfds++] = (struct pollfd){.fd = srv->dtls_fd, .events = POLLIN};
+    }
+    for (;;) {
+        int timeout = srv->dtls ? cse_coap_dtls_tick(srv->dtls, cse_coap_now_ms()) : 1000;
+        int rc = poll(fds, (nfds_t)nfds, timeout);
+        if (rc < 0 && errno != EINTR) {
+            cse_log(CSE_LOG_ERROR, "coap: poll failed: %s", strerror(errno));
+            break;
+        }
+        if (rc <= 0)
+            continue;
+        if (fds[0].revents)
+            break;
+        if (iplain >= 0 && fds[iplain].revents)
+            serve_plain(srv);
+        if (idtls >= 0 && fds[idtls].revents)
+            serve_dtls(srv);
+    }
+    return NULL;
+}
+
+cse_coap_server_t *cse_coap_server_start(const cse_coap_server_opts_t *opts, char *err,
+                                         size_t err_cap) {
+    cse_coap_server_t *srv = calloc(1, sizeof(*srv));
+    if (!srv) {
+        snprintf(err, err_cap, "coap: out of memory");
+        return NULL;
+    }
+    srv->opts = *opts;
+    srv->plain_fd = srv->dtls_fd = srv->wake_fd = -1;
+    srv->plain_port = srv->dtls_port = -1;
+    if (srv->opts.endpoint.limits.max_message > TX_MAX) /* replies must fit tx */
+        srv->opts.endpoint.limits.max_message = TX_MAX;
+    if (!(srv->ep = cse_coap_endpoint_new(&srv->opts.endpoint))) {
+        snprintf(err, err_cap, "coap: out of memory");
+        goto fail;
+    }
+    if (opts->port >= 0 &&
+        (srv->plain_fd = bind_udp(opts->listen, opts->port, &srv->plain_port, err, err_cap)) < 0)
+        goto fail;
+    if (opts->dtls_port >= 0) {
+        if ((srv->dtls_fd =
+                 bind_udp(opts->listen, opts->dtls_port, &srv->dtls_port, err, err_cap)) < 0)
+            goto fail;
+        srv->opts.dtls.on_app = on_dtls_app;
+        srv->opts.dtls.app_user = srv;
+        if (!(srv->dtls = cse_coap_dtls_new(&srv->opts.dtls, srv->dtls_fd, err, err_cap)))
+            goto fail;
+    }
+    if ((srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+        pthread_create(&srv->thread, NULL, loop, srv) != 0) {
+        snprintf(err, err_cap, "coap: cannot start the event loop: %s", strerror(errno));
+        goto fail;
+    }
+    srv->started = 1;
+    return srv;
+fail:
+    cse_coap_server_stop(srv);
+    return NULL;
+}
+
+int cse_coap_server_port(const cse_coap_server_t *srv, int dtls) {
+    return dtls ? srv->dtls_port : srv->plain_port;
+}
+
+void cse_coap_server_stop(cse_coap_server_t *srv) {
+    if (!srv)
+        return;
+    if (srv->started) {
+        uint64_t one = 1;
+        if (write(srv->wake_fd, &one, sizeof(one)) < 0)
+            cse_log(CSE_LOG_WARN, "coap: cannot wake the event loop: %s", strerror(errno));
+        pthread_join(srv->thread, NULL);
+    }
+    cse_coap_dtls_free(srv->dtls);
+    cse_coap_endpoint_free(srv->ep);
+    if (srv->plain_fd >= 0)
+        close(srv->plain_fd);
+    if (srv->dtls_fd >= 0)
+        close(srv->dtls_fd);
+    if (srv->wake_fd >= 0)
+        close(srv->wake_fd);
+    free(srv);
+}
