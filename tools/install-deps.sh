@@ -7,7 +7,7 @@ set -eu
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libmicrohttpd-dev libsqlite3-dev libjansson-dev libinih-dev libmbedtls-dev \
 libgnutls28-dev libcmocka-dev"
-TEST_PKGS="curl wrk valgrind python3 freeradius freeradius-utils"
+TEST_PKGS="curl wrk valgrind python3 openssl libcoap3-bin freeradius freeradius-utils"
 
 want="$BUILD_PKGS"
 [ "${1:-}" = "--build-only" ] || want="$want $TEST_PKGS"
