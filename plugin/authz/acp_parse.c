@@ -321,10 +321,10 @@ static const char *parse_rule(parse_ctx_t *c, json_t *j, cssf_acr_t *r) {
     return NULL;
 }
 
-/* pv or pvs: {"acr": [rule, ...]}; absent = no rules. */
+/* pv or pvs: {"acr": [rule, ...]}; absent or null = no rules. */
 static const char *parse_privileges(parse_ctx_t *c, json_t *j, const char *name,
                                     cssf_acr_list_t *list) {
-    if (!j)
+    if (!j || json_is_null(j))
         return NULL;
     json_t *acr = json_is_object(j) ? json_object_get(j, "acr") : NULL;
     if (!json_is_object(j) || (acr && !json_is_array(acr)))

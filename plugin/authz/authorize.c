@@ -153,11 +153,13 @@ static int find_governing(cssf_authz_t *az, const cse_evt_authorize_t *ev, gov_t
     return 0;
 }
 
-/* acpi present but empty: only the creator (admin passed earlier). */
+/* acpi present but empty: only the creator (admin passed earlier). An AE
+ * has no cr attribute: it created itself, and its ri is its AE-ID. */
 static int decide_creator(cssf_authz_t *az, const gov_t *g, const char *orig_norm, char *out,
                           size_t cap) {
     char cr[CSSF_ID_MAX];
-    if (g->cr && cssf_id_normalize(g->cr, &az->ids, cr, sizeof(cr)) >= 0 &&
+    const char *creator = g->cr ? g->cr : g->ty == 2 ? g->ri : NULL;
+    if (creator && cssf_id_normalize(creator, &az->ids, cr, sizeof(cr)) >= 0 &&
         strcmp(cr, orig_norm) == 0) {
         snprintf(out, cap, "creator");
         return CSE_PLUGIN_OK;

@@ -60,6 +60,15 @@ cssf_authz_t *cssf_authz_create_with(const cssf_authz_source_t *src, const char 
 void cssf_authz_destroy(cssf_authz_t *az);
 
 /*
+ * Which policy applies: admin (ev->is_admin) always passes. A request on an
+ * ACP (target ty 1) uses that ACP's pvs. Otherwise the target's acpi, or,
+ * when the target has no acpi attribute, the nearest ancestor's (the target
+ * of a CREATE is the parent; a CSEBase without acpi admits only admin).
+ * acpi present but empty admits only the creator (an AE is its own creator).
+ * An UPDATE of acpi must carry nothing else (4000) and needs UPDATE in the
+ * pvs of a linked ACP. Rules: permit-overrides; a missing ACP or a malformed
+ * rule is indeterminate and denies unless another rule permits.
+ *
  * Decides ev. Thread-safe. Returns CSE_PLUGIN_OK (permit) or CSE_PLUGIN_DENY.
  * decision (capacity decision_cap, always NUL-terminated when cap > 0) gets
  * "admin", "creator" or "acp=<ri> rule=<i>" (pvs rules: "acp=<ri> pvs rule=<i>")

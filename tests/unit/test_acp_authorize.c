@@ -359,6 +359,16 @@ static void test_creator_only(void **state) {
     ae.creator = NULL;
     ev.originator = "Cowner";
     assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
+    /* an AE without cr is its own creator */
+    cse_resource_view_t self = view("Cself", "id-in", 2, NULL, NULL, 0, 1);
+    ev = event("/id-in/Cself", CSE_OP_RETRIEVE, &self, NULL);
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
+    assert_string_equal(out, "creator");
+    ev.originator = "Cother";
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
+    cse_resource_view_t cnt0 = view("cnt0", "ae1", 3, NULL, NULL, 0, 1); /* no cr, not an AE */
+    ev = event("cnt0", CSE_OP_RETRIEVE, &cnt0, NULL);
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
     /* an inherited empty acpi: the creator of the resource that has it */
     cse_resource_view_t cnt = view("cnt1", "ae1", 3, "Cowner", NULL, 0, 1);
     cse_resource_view_t cin = view("cin1", "cnt1", 4, "Cwriter", NULL, 0, 0);
@@ -521,6 +531,11 @@ static void test_host_source(void **state) {
     ev.is_admin = 1;
     char out[64];
     assert_int_equal(cssf_authz_decide(az, &ev, NULL, out, sizeof(out), NULL), CSE_PLUGIN_OK);
+    /* no core running: no resource exists, everyone else is refused */
+    ev.is_admin = 0;
+    ae = view("ae1", "id-in", 2, "Cae1", acp1_list, 1, 1);
+    assert_int_equal(cssf_authz_decide(az, &ev, NULL, out, sizeof(out), NULL), CSE_PLUGIN_DENY);
+    assert_string_equal(out, "acp acp1 missing: indeterminate");
     cssf_authz_destroy(az);
     cssf_authz_destroy(NULL);
 }

@@ -160,8 +160,12 @@ static void test_acp_invalid(void **state) {
                      cases[i].why);
         cssf_res_release(r);
     }
-    /* no pv / no acr: valid, no rules */
-    cssf_res_t *r = parse("{\"ty\":1,\"pv\":{}}");
+    /* no pv / no acr / pv null: valid, no rules */
+    cssf_res_t *r = parse("{\"ty\":1,\"pv\":null}");
+    assert_null(r->invalid);
+    assert_int_equal(r->pv.n, 0);
+    cssf_res_release(r);
+    r = parse("{\"ty\":1,\"pv\":{}}");
     assert_null(r->invalid);
     assert_int_equal(r->pv.n, 0);
     assert_int_equal(r->pvs.n, 0);
