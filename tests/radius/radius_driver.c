@@ -14,6 +14,12 @@
  *   status
  *   parallel N USER PASSWORD     N threads authenticate at once
  *   sleep MS
+ *
+ * With --aaa KEY=VALUE options (the plugin's radius_* keys) instead, the
+ * driver builds the plugin's AAA state (plugin/aaa/aaa.h) and also takes:
+ *   psk IDENTITY | basic USER PASSWORD
+ *   session start SID USER | session traffic SID IN OUT | session stop SID
+ *   flush MS                     wait for the accounting queue to empty
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "plugin/aaa/aaa.h"
 #include "plugin/aaa/radius_client.h"
 
 static uint64_t now_ms(void) {
@@ -165,7 +175,136 @@ static void cmd_parallel(cssf_radius_client_t *c, char **argv, int argc) {
     free(ps);
 }
 
+static struct sockaddr_in loopback_peer(void) {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(40000)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+static void cmd_psk(cssf_aaa_t *a, char **argv, int argc) {
+    uint8_t key[64];
+    size_t len = 0;
+    char reason[256];
+    struct sockaddr_in peer = loopback_peer();
+    if (argc < 2) {
+        printf("{\"error\":\"usage: psk IDENTITY\"}\n");
+        return;
+    }
+    uint64_t t0 = now_ms();
+    int rc = cssf_aaa_psk_lookup(a, argv[1], (struct sockaddr *)&peer, key, sizeof key, &len,
+                                 reason, sizeof reason);
+    printf("{\"ok\":%s,\"ms\":%llu,\"key\":", rc == 0 ? "true" : "false",
+           (unsigned long long)(now_ms() - t0));
+    json_hex(key, rc == 0 ? len : 0);
+    printf(",\"reason\":");
+    json_str(reason);
+    printf("}\n");
+}
+
+static void cmd_basic(cssf_aaa_t *a, char **argv, int argc) {
+    char reason[256];
+    struct sockaddr_in peer = loopback_peer();
+    if (argc < 3) {
+        printf("{\"error\":\"usage: basic USER PASSWORD\"}\n");
+        return;
+    }
+    uint64_t t0 = now_ms();
+    int ok = cssf_aaa_check_password(a, argv[1], argv[2], (struct sockaddr *)&peer, reason,
+                                     sizeof reason);
+    printf("{\"ok\":%s,\"ms\":%llu,\"reason\":", ok ? "true" : "false",
+           (unsigned long long)(now_ms() - t0));
+    json_str(reason);
+    printf("}\n");
+}
+
+static void cmd_session(cssf_aaa_t *a, char **argv, int argc) {
+    struct sockaddr_in peer = loopback_peer();
+    uint64_t sid = argc > 2 ? strtoull(argv[2], NULL, 10) : 0;
+    if (argc > 3 && !strcmp(argv[1], "start"))
+        cssf_aaa_session_start(a, sid, argv[3], (struct sockaddr *)&peer);
+    else if (argc > 4 && !strcmp(argv[1], "traffic"))
+        cssf_aaa_session_traffic(a, sid, strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
+    else if (argc > 2 && !strcmp(argv[1], "stop"))
+        cssf_aaa_session_stop(a, sid);
+    else {
+        printf("{\"error\":\"usage: session start SID USER | traffic SID IN OUT | stop SID\"}\n");
+        return;
+    }
+    printf("{\"ok\":true}\n");
+}
+
+static void cmd_flush(cssf_aaa_t *a, char **argv, int argc) {
+    cssf_acct_queue_stats_t st;
+    if (cssf_aaa_acct_stats(a, &st) != 0) {
+        printf("{\"error\":\"accounting is off\"}\n");
+        return;
+    }
+    int empty = cssf_aaa_acct_flush(a, argc > 1 ? (unsigned)atoi(argv[1]) : 1000) == 0;
+    cssf_aaa_acct_stats(a, &st);
+    printf("{\"empty\":%s,\"pending\":%llu,\"sent\":%llu,\"failures\":%llu}\n",
+           empty ? "true" : "false", (unsigned long long)st.pending, (unsigned long long)st.sent,
+           (unsigned long long)st.failures);
+}
+
+/* AAA mode: the plugin's state built from radius_* options. */
+static int run_aaa(int argc, char **argv) {
+    cssf_aaa_config_t cfg;
+    cssf_aaa_t *a = NULL;
+    char err[512];
+    cssf_aaa_config_init(&cfg);
+    for (int i = 1; i + 1 < argc; i += 2) {
+        char *eq = strchr(argv[i + 1], '=');
+        if (strcmp(argv[i], "--aaa") || !eq) {
+            fprintf(stderr, "radius_driver: expected --aaa KEY=VALUE\n");
+            return 2;
+        }
+        *eq = '\0';
+        if (cssf_aaa_config_option(&cfg, argv[i + 1], eq + 1, err, sizeof err) != 1) {
+            printf("{\"error\":");
+            json_str(err);
+            printf("}\n");
+            return 1;
+        }
+    }
+    int rc = cssf_aaa_create(&cfg, "/id-driver", &a, err, sizeof err);
+    cssf_aaa_config_free(&cfg);
+    if (rc != 0 || !a) {
+        printf("{\"error\":");
+        json_str(rc ? err : "no RADIUS server configured");
+        printf("}\n");
+        return 1;
+    }
+    printf("{\"ready\":true}\n");
+    fflush(stdout);
+    char line[1024];
+    while (fgets(line, sizeof line, stdin)) {
+        char *args[16];
+        int n = 0;
+        for (char *tok = strtok(line, " \t\r\n"); tok && n < 16; tok = strtok(NULL, " \t\r\n"))
+            args[n++] = tok;
+        if (n == 0)
+            continue;
+        if (!strcmp(args[0], "psk"))
+            cmd_psk(a, args, n);
+        else if (!strcmp(args[0], "basic"))
+            cmd_basic(a, args, n);
+        else if (!strcmp(args[0], "session"))
+            cmd_session(a, args, n);
+        else if (!strcmp(args[0], "flush"))
+            cmd_flush(a, args, n);
+        else if (!strcmp(args[0], "status"))
+            cmd_status(cssf_aaa_radius(a));
+        else
+            printf("{\"error\":\"unknown command\"}\n");
+        fflush(stdout);
+    }
+    cssf_aaa_destroy(a);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--aaa"))
+        return run_aaa(argc, argv);
     cssf_radius_config_t cfg;
     cssf_radius_config_init(&cfg);
     for (int i = 1; i < argc; i++) {

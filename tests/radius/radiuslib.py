@@ -28,6 +28,8 @@ FREERADIUS = shutil.which("freeradius") or "/usr/sbin/freeradius"
 USER = "alice"
 USER_PASSWORD = "alice-pw-1"
 TUNNEL_PASSWORD = "00112233445566778899aabbccddeeff"
+PSK_PASSWORD = "psk-lookup-pw"
+DEVICE_PSK_HEX = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 
 def free_udp_port():
@@ -51,7 +53,8 @@ class FreeRadius:
         self.log = None
         subs = {"@DIR@": self.dir, "@AUTH_PORT@": str(self.auth_port),
                 "@ACCT_PORT@": str(self.acct_port), "@SECRET@": secret,
-                "@USER_PASSWORD@": USER_PASSWORD, "@TUNNEL_PASSWORD@": TUNNEL_PASSWORD}
+                "@USER_PASSWORD@": USER_PASSWORD, "@TUNNEL_PASSWORD@": TUNNEL_PASSWORD,
+                "@PSK_PASSWORD@": PSK_PASSWORD, "@DEVICE_PSK_HEX@": DEVICE_PSK_HEX}
         for name in ("radiusd.conf", "users"):
             with open(os.path.join(HERE, name + ".in")) as f:
                 text = f.read()
@@ -117,21 +120,27 @@ class FreeRadius:
 
 
 class Driver:
-    """The C driver around one cssf_radius client."""
+    """The C driver around one cssf_radius client, or (aaa={key: value},
+    the plugin's radius_* options) around the plugin's AAA state."""
 
     def __init__(self, auth=(), acct=(), nas_id="cssf-test", timeout_ms=300, retries=1,
-                 dead_after=None, probe_ms=None, extra=()):
-        args = [DRIVER, "--nas-id", nas_id, "--timeout-ms", str(timeout_ms),
-                "--retries", str(retries)]
-        for a in auth:
-            args += ["--auth", a]
-        for a in acct:
-            args += ["--acct", a]
-        if dead_after is not None:
-            args += ["--dead-after", str(dead_after)]
-        if probe_ms is not None:
-            args += ["--probe-ms", str(probe_ms)]
-        args += list(extra)
+                 dead_after=None, probe_ms=None, extra=(), aaa=None):
+        if aaa is not None:
+            args = [DRIVER]
+            for k, v in aaa.items():
+                args += ["--aaa", "%s=%s" % (k, v)]
+        else:
+            args = [DRIVER, "--nas-id", nas_id, "--timeout-ms", str(timeout_ms),
+                    "--retries", str(retries)]
+            for a in auth:
+                args += ["--auth", a]
+            for a in acct:
+                args += ["--acct", a]
+            if dead_after is not None:
+                args += ["--dead-after", str(dead_after)]
+            if probe_ms is not None:
+                args += ["--probe-ms", str(probe_ms)]
+            args += list(extra)
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1)
         first = json.loads(self.proc.stdout.readline())

@@ -1,0 +1,413 @@
+/* AAA facade: PSK lookups, credential checks and session accounting over RADIUS. */
+#include "plugin/aaa/aaa.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mbedtls/md.h>
+#include <mbedtls/platform_util.h>
+
+#include "cse/host.h"
+#include "plugin/aaa/aaa_cache.h"
+#include "plugin/aaa/acct_session.h"
+#include "plugin/aaa/radius_crypto.h"
+
+#define CACHE_ENTRIES 4096
+#define MAX_SESSIONS 65536
+
+struct cssf_aaa {
+    cssf_radius_client_t *radius;
+    cssf_acct_queue_t *queue;
+    cssf_acct_sessions_t *sessions;
+    cssf_aaa_cache_t *cache;
+    uint8_t cache_key[32]; /* keys credential digests; random per process */
+    unsigned cache_ttl_s;
+    int psk, basic, psk_format;
+    char *psk_password;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stopping, ticking;
+    pthread_t ticker;
+};
+
+static uint64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void cssf_aaa_peer_text(const struct sockaddr *peer, char *buf, size_t cap) {
+    buf[0] = '\0';
+    if (!peer)
+        return;
+    if (peer->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, buf, (socklen_t)cap);
+    else if (peer->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, buf, (socklen_t)cap);
+}
+
+/* "host:port" + shared secret -> "host:port:secret" (caller frees, wiping). */
+static char *with_secret(const char *spec, const char *secret) {
+    const char *p = spec;
+    if (*p == '[') {
+        p = strchr(p, ']');
+        if (!p)
+            return strdup(spec);
+    }
+    const char *c1 = strchr(p, ':');
+    if (!c1 || strchr(c1 + 1, ':') || !secret)
+        return strdup(spec); /* has its own secret (or is malformed: the client says so) */
+    size_t n = strlen(spec) + 1 + strlen(secret) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s:%s", spec, secret);
+    return s;
+}
+
+/* The queue counts and logs refusals itself. */
+static void emit_to_queue(void *ctx, const cssf_radius_acct_t *rec) {
+    cssf_aaa_t *a = ctx;
+    (void)cssf_acct_queue_push(a->queue, rec);
+}
+
+static void *ticker_main(void *arg) {
+    cssf_aaa_t *a = arg;
+    pthread_mutex_lock(&a->lock);
+    while (!a->stopping) {
+        uint64_t next = mono_ms() + 1000;
+        struct timespec ts = {.tv_sec = (time_t)(next / 1000u),
+                              .tv_nsec = (long)(next % 1000u) * 1000000L};
+        pthread_cond_timedwait(&a->wake, &a->lock, &ts);
+        if (a->stopping)
+            break;
+        pthread_mutex_unlock(&a->lock);
+        cssf_acct_sessions_tick(a->sessions, mono_ms() / 1000u);
+        pthread_mutex_lock(&a->lock);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return NULL;
+}
+
+void cssf_aaa_destroy(cssf_aaa_t *a) {
+    if (!a)
+        return;
+    if (a->ticking) {
+        pthread_mutex_lock(&a->lock);
+        a->stopping = 1;
+        pthread_cond_broadcast(&a->wake);
+        pthread_mutex_unlock(&a->lock);
+        pthread_join(a->ticker, NULL);
+    }
+    /* Open sessions end here: their Stop records go to the file first. */
+    cssf_acct_sessions_destroy(a->sessions, mono_ms() / 1000u);
+    cssf_acct_queue_close(a->queue);
+    cssf_radius_destroy(a->radius);
+    cssf_aaa_cache_destroy(a->cache);
+    if (a->psk_password) {
+        mbedtls_platform_zeroize(a->psk_password, strlen(a->psk_password));
+        free(a->psk_password);
+    }
+    mbedtls_platform_zeroize(a->cache_key, sizeof a->cache_key);
+    pthread_cond_destroy(&a->wake);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+/* Builds the RADIUS client configuration from cfg and creates the client. */
+static int create_radius(cssf_aaa_t *a, const cssf_aaa_config_t *cfg, const char *nas_default,
+                         char *err, size_t cap) {
+    cssf_radius_config_t rc;
+    char *specs[2 * CSSF_RADIUS_MAX_SERVERS] = {0};
+    size_t n = 0;
+    int ret = -1;
+    cssf_radius_config_init(&rc);
+    for (size_t i = 0; i < cfg->n_auth; i++) {
+        if (!(specs[n] = with_secret(cfg->auth_servers[i], cfg->secret)))
+            goto out;
+        rc.auth_servers[rc.n_auth++] = specs[n++];
+    }
+    for (size_t i = 0; i < cfg->n_acct; i++) {
+        if (!(specs[n] = with_secret(cfg->acct_servers[i], cfg->secret)))
+            goto out;
+        rc.acct_servers[rc.n_acct++] = specs[n++];
+    }
+    rc.nas_identifier = cfg->nas_identifier ? cfg->nas_identifier : nas_default;
+    rc.nas_ip_address = cfg->nas_ip;
+    if (cfg->timeout_ms)
+        rc.timeout_ms = cfg->timeout_ms;
+    if (cfg->retries_set)
+        rc.retries = cfg->retries;
+    if (cfg->dead_after)
+        rc.dead_after = cfg->dead_after;
+    if (cfg->probe_ms)
+        rc.probe_interval_ms = cfg->probe_ms;
+    rc.acct_allow_missing_ma = cfg->acct_allow_missing_ma;
+    ret = cssf_radius_create(&rc, &a->radius, err, cap);
+out:
+    if (ret != 0 && !err[0])
+        snprintf(err, cap, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        mbedtls_platform_zeroize(specs[i], strlen(specs[i]));
+        free(specs[i]);
+    }
+    return ret;
+}
+
+int cssf_aaa_create(const cssf_aaa_config_t *cfg, const char *nas_default, cssf_aaa_t **out,
+                    char *err, size_t err_cap) {
+    *out = NULL;
+    err[0] = '\0';
+    if (!cssf_aaa_config_enabled(cfg))
+        return 0;
+    if (cssf_aaa_config_check(cfg, err, err_cap) != 0)
+        return -1;
+    cssf_aaa_t *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, err_cap, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    a->psk = cfg->psk;
+    a->basic = cfg->basic;
+    a->psk_format = cfg->psk_format;
+    a->cache_ttl_s = cfg->cache_ttl;
+    if (cfg->psk_password && !(a->psk_password = strdup(cfg->psk_password)))
+        goto oom;
+    if (cssf_radius_random(a->cache_key, sizeof a->cache_key) != 0 ||
+        !(a->cache = cssf_aaa_cache_create(CACHE_ENTRIES)))
+        goto oom;
+    if (create_radius(a, cfg, nas_default, err, err_cap) != 0)
+        goto fail;
+    if (cfg->n_acct) {
+        cssf_acct_queue_config_t qc = {.path = cfg->acct_queue};
+        uint8_t tag_bytes[4];
+        char tag[9];
+        if (cssf_acct_queue_open(&qc, a->radius, &a->queue, err, err_cap) != 0)
+            goto fail;
+        /* A random tag per start keeps Acct-Session-Ids unique across restarts. */
+        if (cssf_radius_random(tag_bytes, sizeof tag_bytes) != 0)
+            goto oom;
+        snprintf(tag, sizeof tag, "%02x%02x%02x%02x", tag_bytes[0], tag_bytes[1], tag_bytes[2],
+                 tag_bytes[3]);
+        a->sessions =
+            cssf_acct_sessions_create(tag, cfg->acct_interim, MAX_SESSIONS, emit_to_queue, a);
+        if (!a->sessions)
+            goto oom;
+        if (cfg->acct_interim) {
+            if (pthread_create(&a->ticker, NULL, ticker_main, a) != 0) {
+                snprintf(err, err_cap, "cannot start the accounting timer");
+                goto fail;
+            }
+            a->ticking = 1;
+        }
+    }
+    *out = a;
+    return 0;
+oom:
+    snprintf(err, err_cap, "out of memory");
+fail:
+    cssf_aaa_destroy(a);
+    return -1;
+}
+
+int cssf_aaa_psk_enabled(const cssf_aaa_t *a) {
+    return a && a->psk;
+}
+
+int cssf_aaa_basic_enabled(const cssf_aaa_t *a) {
+    return a && a->basic;
+}
+
+int cssf_aaa_acct_enabled(const cssf_aaa_t *a) {
+    return a && a->queue;
+}
+
+cssf_radius_client_t *cssf_aaa_radius(cssf_aaa_t *a) {
+    return a->radius;
+}
+
+int cssf_aaa_acct_stats(cssf_aaa_t *a, cssf_acct_queue_stats_t *out) {
+    if (!a || !a->queue)
+        return -1;
+    cssf_acct_queue_get_stats(a->queue, out);
+    return 0;
+}
+
+int cssf_aaa_acct_flush(cssf_aaa_t *a, unsigned timeout_ms) {
+    if (!a || !a->queue)
+        return -1;
+    return cssf_acct_queue_flush(a->queue, timeout_ms);
+}
+
+/* Cache key: HMAC-SHA256 under the per-process key of kind|0|a|0|b. */
+static void cache_key(const cssf_aaa_t *a, const char *kind, const char *x, const char *y,
+                      uint8_t out[CSSF_AAA_CACHE_KEY]) {
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    mbedtls_md_context_t ctx;
+    static const uint8_t zero = 0;
+    mbedtls_md_init(&ctx);
+    if (mbedtls_md_setup(&ctx, md, 1) != 0 ||
+        mbedtls_md_hmac_starts(&ctx, a->cache_key, sizeof a->cache_key) != 0) {
+        memset(out, 0, CSSF_AAA_CACHE_KEY); /* all-zero: never stored, never hit */
+        out[0] = 1;
+        goto done;
+    }
+    mbedtls_md_hmac_update(&ctx, (const uint8_t *)kind, strlen(kind));
+    mbedtls_md_hmac_update(&ctx, &zero, 1);
+    mbedtls_md_hmac_update(&ctx, (const uint8_t *)x, strlen(x));
+    mbedtls_md_hmac_update(&ctx, &zero, 1);
+    if (y)
+        mbedtls_md_hmac_update(&ctx, (const uint8_t *)y, strlen(y));
+    mbedtls_md_hmac_finish(&ctx, out);
+done:
+    mbedtls_md_free(&ctx);
+}
+
+/* How long an Accept may be reused: radius_cache_ttl, at most its
+ * Session-Timeout. 0 = not at all. */
+static uint64_t cache_until(const cssf_aaa_t *a, const cssf_radius_reply_t *r) {
+    uint64_t ttl = a->cache_ttl_s;
+    if (r->session_timeout && r->session_timeout < ttl)
+        ttl = r->session_timeout;
+    return ttl ? mono_ms() + ttl * 1000u : 0;
+}
+
+static int hex_val(uint8_t c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The key carried by a Tunnel-Password: raw bytes or hex text. */
+static int decode_key(const cssf_aaa_t *a, const uint8_t *v, size_t n, uint8_t *key, size_t cap,
+                      size_t *len, const char **why) {
+    if (a->psk_format == CSSF_AAA_PSK_RAW) {
+        if (n > cap) {
+            *why = "key longer than the TLS layer accepts";
+            return -1;
+        }
+        memcpy(key, v, n);
+        *len = n;
+        return 0;
+    }
+    if (n % 2 || n / 2 > cap) {
+        *why = n % 2 ? "Tunnel-Password is not hex" : "key longer than the TLS layer accepts";
+        return -1;
+    }
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hex_val(v[2 * i]), lo = hex_val(v[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            mbedtls_platform_zeroize(key, i);
+            *why = "Tunnel-Password is not hex";
+            return -1;
+        }
+        key[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *len = n / 2;
+    return 0;
+}
+
+int cssf_aaa_psk_lookup(cssf_aaa_t *a, const char *identity, const struct sockaddr *peer,
+                        uint8_t *key, size_t cap, size_t *len, char *reason, size_t reason_cap) {
+    uint8_t ck[CSSF_AAA_CACHE_KEY];
+    char peer_text[INET6_ADDRSTRLEN];
+    cssf_radius_reply_t r;
+    const char *why = NULL;
+    int rc = -1;
+    reason[0] = '\0';
+    if (!cssf_aaa_psk_enabled(a) || !identity || !identity[0]) {
+        snprintf(reason, reason_cap, "PSK lookup by RADIUS is not enabled");
+        return -1;
+    }
+    cache_key(a, "psk", identity, NULL, ck);
+    if (cssf_aaa_cache_get(a->cache, ck, key, cap, len, mono_ms()))
+        return 0;
+    cssf_aaa_peer_text(peer, peer_text, sizeof peer_text);
+    cssf_radius_result_t res =
+        cssf_radius_authenticate(a->radius, identity, (const uint8_t *)a->psk_password,
+                                 strlen(a->psk_password), peer_text[0] ? peer_text : NULL, &r);
+    if (res != CSSF_RADIUS_ACCEPT) {
+        snprintf(reason, reason_cap, "RADIUS %s: %s", cssf_radius_result_name(res), r.reason);
+        goto out;
+    }
+    if (!r.has_tunnel_password) {
+        snprintf(reason, reason_cap, "RADIUS accepted %s without a Tunnel-Password", identity);
+        goto out;
+    }
+    if (decode_key(a, r.tunnel_password, r.tunnel_password_len, key, cap, len, &why) != 0 ||
+        *len == 0) {
+        snprintf(reason, reason_cap, "RADIUS key for %s: %s", identity, why ? why : "empty");
+        goto out;
+    }
+    uint64_t until = cache_until(a, &r);
+    if (until)
+        cssf_aaa_cache_put(a->cache, ck, key, *len, until);
+    rc = 0;
+out:
+    cssf_radius_reply_clear(&r);
+    return rc;
+}
+
+int cssf_aaa_check_password(cssf_aaa_t *a, const char *user, const char *password,
+                            const struct sockaddr *peer, char *reason, size_t reason_cap) {
+    uint8_t ck[CSSF_AAA_CACHE_KEY], dummy[1];
+    size_t dlen;
+    char peer_text[INET6_ADDRSTRLEN];
+    cssf_radius_reply_t r;
+    reason[0] = '\0';
+    if (!cssf_aaa_basic_enabled(a) || !user || !user[0] || !password) {
+        snprintf(reason, reason_cap, "no RADIUS credential check configured or no credentials");
+        return 0;
+    }
+    cache_key(a, "pw", user, password, ck);
+    if (cssf_aaa_cache_get(a->cache, ck, dummy, sizeof dummy, &dlen, mono_ms()))
+        return 1;
+    cssf_aaa_peer_text(peer, peer_text, sizeof peer_text);
+    cssf_radius_result_t res =
+        cssf_radius_authenticate(a->radius, user, (const uint8_t *)password, strlen(password),
+                                 peer_text[0] ? peer_text : NULL, &r);
+    int ok = res == CSSF_RADIUS_ACCEPT;
+    if (ok) {
+        uint64_t until = cache_until(a, &r);
+        if (until)
+            cssf_aaa_cache_put(a->cache, ck, "", 0, until);
+    } else {
+        snprintf(reason, reason_cap, "RADIUS %s: %s", cssf_radius_result_name(res), r.reason);
+    }
+    cssf_radius_reply_clear(&r);
+    return ok;
+}
+
+void cssf_aaa_session_start(cssf_aaa_t *a, uint64_t sid, const char *user,
+                            const struct sockaddr *peer) {
+    char peer_text[INET6_ADDRSTRLEN];
+    if (!cssf_aaa_acct_enabled(a) || !sid)
+        return;
+    cssf_aaa_peer_text(peer, peer_text, sizeof peer_text);
+    cssf_acct_sessions_start(a->sessions, sid, user, peer_text[0] ? peer_text : NULL,
+                             mono_ms() / 1000u);
+}
+
+void cssf_aaa_session_traffic(cssf_aaa_t *a, uint64_t sid, uint64_t bytes_in, uint64_t bytes_out) {
+    if (cssf_aaa_acct_enabled(a))
+        cssf_acct_sessions_traffic(a->sessions, sid, bytes_in, bytes_out);
+}
+
+void cssf_aaa_session_stop(cssf_aaa_t *a, uint64_t sid) {
+    if (cssf_aaa_acct_enabled(a))
+        cssf_acct_sessions_stop(a->sessions, sid, CSSF_ACCT_CAUSE_USER_REQUEST, mono_ms() / 1000u);
+}

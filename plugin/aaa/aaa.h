@@ -1,0 +1,79 @@
+/*
+ * AAA for the CSSF plugin: what the plugin's callbacks ask of RADIUS.
+ * - PSKs from AAA: a PSK identity is looked up with an Access-Request
+ *   (User-Name = identity, User-Password = radius_psk_password); the key is
+ *   the Tunnel-Password of the Access-Accept (RFC 2868).
+ * - AAA-backed credentials: user/password pairs (HTTP Basic inside TLS) are
+ *   checked with PAP.
+ * - Accounting: the CSE's sessions become Start / Interim-Update / Stop
+ *   records in the durable queue (acct_queue.h).
+ * Positive answers are cached for radius_cache_ttl seconds (bounded by the
+ * Access-Accept's Session-Timeout); nothing else is. Fail closed: without
+ * an authentic Accept (or a fresh cached one) the answer is no.
+ * Owns the RADIUS client, the caches, the session table and the queue.
+ */
+#ifndef CSSF_AAA_AAA_H
+#define CSSF_AAA_AAA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "plugin/aaa/aaa_config.h"
+#include "plugin/aaa/acct_queue.h"
+#include "plugin/aaa/radius_client.h"
+
+typedef struct cssf_aaa cssf_aaa_t;
+
+/*
+ * Creates the AAA state. nas_default names this NAS when no
+ * radius_nas_identifier is set (the CSE's ID). Returns 0 and *out (NULL
+ * when no RADIUS server is configured: AAA off), or -1 with err.
+ */
+int cssf_aaa_create(const cssf_aaa_config_t *cfg, const char *nas_default, cssf_aaa_t **out,
+                    char *err, size_t err_cap);
+
+/* Stops open sessions (Stop records are queued), closes the queue, wipes
+ * the caches and secrets. NULL is fine. */
+void cssf_aaa_destroy(cssf_aaa_t *a);
+
+int cssf_aaa_psk_enabled(const cssf_aaa_t *a);
+int cssf_aaa_basic_enabled(const cssf_aaa_t *a);
+int cssf_aaa_acct_enabled(const cssf_aaa_t *a);
+
+/*
+ * The PSK of identity (peer: the client's address, for Calling-Station-Id,
+ * may be NULL). Returns 0 with key[0..*len), or -1 with a reason (no
+ * secret in it): rejected, no Tunnel-Password, not hex, too long, servers
+ * unreachable.
+ */
+int cssf_aaa_psk_lookup(cssf_aaa_t *a, const char *identity, const struct sockaddr *peer,
+                        uint8_t *key, size_t cap, size_t *len, char *reason, size_t reason_cap);
+
+/* Checks user/password with RADIUS (PAP). Returns 1 accepted, 0 denied
+ * with a reason. A password changed on the server stays usable here for
+ * at most radius_cache_ttl seconds. */
+int cssf_aaa_check_password(cssf_aaa_t *a, const char *user, const char *password,
+                            const struct sockaddr *peer, char *reason, size_t reason_cap);
+
+/* Session accounting (no-ops when accounting is off or sid is 0). Never
+ * block on the network. */
+void cssf_aaa_session_start(cssf_aaa_t *a, uint64_t sid, const char *user,
+                            const struct sockaddr *peer);
+void cssf_aaa_session_traffic(cssf_aaa_t *a, uint64_t sid, uint64_t bytes_in, uint64_t bytes_out);
+void cssf_aaa_session_stop(cssf_aaa_t *a, uint64_t sid);
+
+/* The RADIUS client (for health reports); never NULL for a created a. */
+cssf_radius_client_t *cssf_aaa_radius(cssf_aaa_t *a);
+
+/* Queue statistics; 0, or -1 when accounting is off. */
+int cssf_aaa_acct_stats(cssf_aaa_t *a, cssf_acct_queue_stats_t *out);
+
+/* Sends waiting accounting records now and waits up to timeout_ms for the
+ * queue to empty. 0 when empty; -1 otherwise or when accounting is off. */
+int cssf_aaa_acct_flush(cssf_aaa_t *a, unsigned timeout_ms);
+
+/* "192.0.2.1" / "2001:db8::1" for peer into buf ("" if NULL or unknown). */
+void cssf_aaa_peer_text(const struct sockaddr *peer, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * The plugin's radius_* options (the [plugin] section of the CSE's INI
+ * file, see docs/radius.md), parsed into one struct that owns its strings.
+ */
+#ifndef CSSF_AAA_AAA_CONFIG_H
+#define CSSF_AAA_AAA_CONFIG_H
+
+#include <stddef.h>
+
+#include "plugin/aaa/radius_client.h"
+
+enum { CSSF_AAA_PSK_HEX = 0, CSSF_AAA_PSK_RAW = 1 };
+
+typedef struct cssf_aaa_config {
+    /* "host:port" or "host:port:secret" (whitespace-separated lists) */
+    char *auth_servers[CSSF_RADIUS_MAX_SERVERS];
+    size_t n_auth;
+    char *acct_servers[CSSF_RADIUS_MAX_SERVERS];
+    size_t n_acct;
+    char *secret;         /* from radius_secret_file: for servers given without one */
+    char *nas_identifier; /* NULL: the hosting CSE's ID */
+    char *nas_ip;
+    unsigned timeout_ms, retries, dead_after, probe_ms; /* 0: client defaults */
+    int retries_set;                                    /* radius_retries given (0 is valid) */
+    int acct_allow_missing_ma;
+    char *acct_queue;      /* SQLite file of the accounting queue */
+    unsigned acct_interim; /* seconds between Interim-Updates, 0 = none (default 300) */
+    unsigned cache_ttl;    /* seconds a positive answer is reused (default 300, 0 = never) */
+    int psk;               /* PSK_LOOKUP asks RADIUS (Tunnel-Password) */
+    char *psk_password;    /* User-Password of a PSK lookup */
+    int psk_format;        /* CSSF_AAA_PSK_HEX (default) or CSSF_AAA_PSK_RAW */
+    int basic;             /* HTTP Basic credentials inside TLS are checked by RADIUS */
+} cssf_aaa_config_t;
+
+/* Defaults, no servers (RADIUS off). */
+void cssf_aaa_config_init(cssf_aaa_config_t *cfg);
+
+/*
+ * Takes one option. Returns 1 if key is a radius_* key and value is good,
+ * 0 if key is not ours (the caller handles it), -1 with err on a bad value
+ * (never echoing a secret).
+ */
+int cssf_aaa_config_option(cssf_aaa_config_t *cfg, const char *key, const char *value, char *err,
+                           size_t err_cap);
+
+/* Checks the whole (e.g. psk needs authentication servers). 0 or -1. */
+int cssf_aaa_config_check(const cssf_aaa_config_t *cfg, char *err, size_t err_cap);
+
+/* 1 when any RADIUS server is configured. */
+int cssf_aaa_config_enabled(const cssf_aaa_config_t *cfg);
+
+/* Wipes secrets and frees the strings. */
+void cssf_aaa_config_free(cssf_aaa_config_t *cfg);
+
+#endif
