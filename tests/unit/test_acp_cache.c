@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -116,6 +117,10 @@ static void test_concurrent(void **state) {
         if (i % 7 == 0)
             cssf_acp_cache_remove(s.c, "hot");
     }
+    /* On a loaded machine the readers may not have run yet: let them read
+     * at least once before stopping, so the race is really exercised. */
+    while (__atomic_load_n(&s.reads, __ATOMIC_RELAXED) < 3)
+        sched_yield();
     __atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < 3; i++)
         pthread_join(t[i], NULL);
