@@ -6,8 +6,11 @@
  * Options:
  *   record_file        file the lines are appended to (required)
  *   name               tag written in every line (default "record")
- *   answer             ok | deny | defer | <number> for every event (default defer)
- *   answer_<event>     the same for one event, e.g. answer_authorize = deny
+ *   answer             ok | deny | defer | <number> for every event except
+ *                      HTTP_ROUTE (default defer)
+ *   answer_<event>     the same for one event, e.g. answer_authorize = deny;
+ *                      HTTP_ROUTE defers (serves nothing) unless answer_http_route
+ *                      says otherwise, since it would claim every HTTP path
  *   identity           AUTHENTICATE ok: identity to set (default: the From)
  *   authenticated      AUTHENTICATE ok: value of authenticated (default 0)
  *   is_admin           AUTHENTICATE ok: value of is_admin (default 0)
@@ -349,6 +352,7 @@ CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
     snprintf(st->name, sizeof(st->name), "record");
     for (int e = 0; e < CSE_EVT_COUNT_; e++)
         st->answers[e] = ANSWER_UNSET;
+    st->answers[CSE_EVT_HTTP_ROUTE] = CSE_PLUGIN_DEFER;
     for (int i = 0; i < nopts; i++) {
         if (strcmp(opts[i].key, "record_file") == 0)
             path = opts[i].value;
