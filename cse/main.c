@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cse/coap/coap_server.h"
 #include "cse/core/config.h"
 #include "cse/core/cse.h"
 #include "cse/core/log.h"
@@ -115,9 +116,12 @@ typedef struct cse_process {
     int core_up;
     int plugins_up;
     cse_http_server_t *http;
+    cse_coap_server_t *coap;
 } cse_process_t;
 
 static void process_stop(cse_process_t *p) {
+    cse_coap_server_stop(p->coap);
+    p->coap = NULL;
     cse_http_server_stop(p->http);
     p->http = NULL;
     if (p->core_up)
@@ -218,7 +222,18 @@ static int serve(cse_process_t *p) {
     cse_http_server_url(p->http, url, sizeof(url));
     cse_log(CSE_LOG_INFO, "started version=%s cse_id=%s http=%s plugin=%s", CSE_VERSION,
             p->cfg.cse_id, url, insecure ? "none" : p->cfg.plugin_path);
+    if (cse_coap_server_start_config(&p->cfg, &p->coap, err, sizeof(err)) < 0) {
+        fprintf(stderr, "onem2m-cse: %s\n", err);
+        return 1;
+    }
     printf("onem2m-cse: listening on %s\n", url);
+    for (int dtls = 0; p->coap && dtls <= 1; dtls++) {
+        if (cse_coap_server_port(p->coap, dtls) < 0)
+            continue;
+        cse_coap_server_url(p->coap, dtls, url, sizeof(url));
+        cse_log(CSE_LOG_INFO, "coap: listening on %s", url);
+        printf("onem2m-cse: listening on %s\n", url);
+    }
     fflush(stdout);
     return 0;
 }

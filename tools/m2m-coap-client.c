@@ -140,6 +140,7 @@ static int parse_uri(char *uri, args_t *a, cse_coap_msg_t *m) {
         long port = strtol(p + 1, &end, 10);
         if (port <= 0 || port > 65535)
             return -1;
+        a->cfg.port = (int)port;
         p = end;
         sep = *p;
         *p = 0;
@@ -302,7 +303,7 @@ static int build_request(args_t *a, cse_coap_msg_t *m, char *rqi_buf, size_t rqi
         rc |= cse_coap_msg_add_uint(m, CSE_COAP_OPT_M2M_TY, (uint32_t)a->ty);
     if (a->body_arg)
         rc |= cse_coap_msg_add_uint(m, CSE_COAP_OPT_CONTENT_FORMAT,
-                                    (uint32_t)(a->cf ? a->cf : CSE_COAP_CF_JSON));
+                                    (uint32_t)(a->cf >= 0 ? a->cf : CSE_COAP_CF_JSON));
     if (a->accept)
         rc |= cse_coap_msg_add_uint(m, CSE_COAP_OPT_ACCEPT, (uint32_t)a->accept);
     for (int i = 0; i < a->nextra; i++)
@@ -317,6 +318,7 @@ int main(int argc, char **argv) {
     cse_coap_msg_t m;
     char err[256], rqi[32], code[8];
     memset(&a, 0, sizeof(a));
+    a.cf = -1;
     cse_coap_client_cfg_default(&a.cfg);
     cse_coap_msg_init(&m);
     int idx = parse_args(argc, argv, &a);

@@ -391,6 +391,11 @@ int cse_coap_client_request(cse_coap_client_t *c, const cse_coap_msg_t *req, con
     *base = *req;
     cse_coap_msg_remove(base, CSE_COAP_OPT_BLOCK1);
     cse_coap_msg_remove(base, CSE_COAP_OPT_BLOCK2);
+    if (c->cfg.block_szx < CSE_COAP_BLOCK_MAX_SZX) {
+        /* ask for smaller response blocks from the start (RFC 7959 §2.4) */
+        cse_coap_block_t want = {0, 0, c->cfg.block_szx};
+        cse_coap_msg_add_uint(base, CSE_COAP_OPT_BLOCK2, cse_coap_block_value(&want));
+    }
     base->token_len = 4;
     if (getrandom(base->token, 4, 0) != 4)
         memcpy(base->token, &c->mid, 2);
@@ -415,6 +420,7 @@ int cse_coap_client_request(cse_coap_client_t *c, const cse_coap_msg_t *req, con
         cse_coap_block_t next = {(uint32_t)(res->payload_len / cse_coap_block_size(b2.szx)), 0,
                                  b2.szx};
         *m = *base;
+        cse_coap_msg_remove(m, CSE_COAP_OPT_BLOCK2);
         cse_coap_msg_add_uint(m, CSE_COAP_OPT_BLOCK2, cse_coap_block_value(&next));
         res->blocks++;
         if (exchange(c, m, rsp, err, err_cap) < 0)

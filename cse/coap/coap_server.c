@@ -20,6 +20,7 @@
 
 struct cse_coap_server {
     cse_coap_server_opts_t opts;
+    char listen[64]; /* copy: opts.listen points here */
     int plain_fd, dtls_fd, wake_fd;
     int plain_port, dtls_port;
     cse_coap_endpoint_t *ep;
@@ -151,6 +152,8 @@ cse_coap_server_t *cse_coap_server_start(const cse_coap_server_opts_t *opts, cha
         return NULL;
     }
     srv->opts = *opts;
+    snprintf(srv->listen, sizeof(srv->listen), "%s", opts->listen ? opts->listen : "");
+    srv->opts.listen = srv->listen;
     srv->plain_fd = srv->dtls_fd = srv->wake_fd = -1;
     srv->plain_port = srv->dtls_port = -1;
     if (srv->opts.endpoint.limits.max_message > TX_MAX) /* replies must fit tx */
@@ -181,6 +184,12 @@ cse_coap_server_t *cse_coap_server_start(const cse_coap_server_opts_t *opts, cha
 fail:
     cse_coap_server_stop(srv);
     return NULL;
+}
+
+void cse_coap_server_url(const cse_coap_server_t *srv, int dtls, char *buf, size_t cap) {
+    const char *host = srv->opts.listen && *srv->opts.listen ? srv->opts.listen : "0.0.0.0";
+    snprintf(buf, cap, strchr(host, ':') ? "%s://[%s]:%d" : "%s://%s:%d", dtls ? "coaps" : "coap",
+             host, cse_coap_server_port(srv, dtls));
 }
 
 int cse_coap_server_port(const cse_coap_server_t *srv, int dtls) {

@@ -11,6 +11,7 @@
 
 #include "cse/coap/coap_dtls.h"
 #include "cse/coap/coap_endpoint.h"
+#include "cse/core/config.h"
 
 typedef struct cse_coap_server_opts {
     const char *listen;               /* address to bind, e.g. "127.0.0.1" or "::1" */
@@ -36,5 +37,17 @@ int cse_coap_server_port(const cse_coap_server_t *srv, int dtls);
 /* Stops the thread (waits for the request in progress), closes every DTLS
  * session with close_notify, frees everything. NULL is a no-op. */
 void cse_coap_server_stop(cse_coap_server_t *srv);
+
+/* Writes "coap://HOST:PORT" (dtls = 0) or "coaps://HOST:PORT" into buf. */
+void cse_coap_server_url(const cse_coap_server_t *srv, int dtls, char *buf, size_t cap);
+
+/*
+ * Starts the listeners the [coap] section asks for (dtls = 1, plain = 1),
+ * wired to cse_pipeline_handle() and the plugin host (PSK_LOOKUP,
+ * CERT_CHECK, ACCOUNTING). Sets *srv to NULL when neither is enabled.
+ * Returns 0, or -1 with a reason in err. (coap_start.c)
+ */
+int cse_coap_server_start_config(const cse_config_t *cfg, cse_coap_server_t **srv, char *err,
+                                 size_t err_cap);
 
 #endif

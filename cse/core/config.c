@@ -52,6 +52,13 @@ static const key_def_t keys[] = {
     {"coap", "listen", T_NONEMPTY, FIELD(coap_listen)},
     {"coap", "port", T_PORT, FIELD(coap_port)},
     {"coap", "dtls_port", T_PORT, FIELD(coap_dtls_port)},
+    {"coap", "dtls", T_COUNT, FIELD(coap_dtls)},
+    {"coap", "plain", T_COUNT, FIELD(coap_plain)},
+    {"coap", "dtls_cert", T_STR, FIELD(coap_dtls_cert)},
+    {"coap", "dtls_key", T_STR, FIELD(coap_dtls_key)},
+    {"coap", "dtls_ca", T_STR, FIELD(coap_dtls_ca)},
+    {"coap", "dtls_max_sessions", T_COUNT, FIELD(coap_dtls_max_sessions)},
+    {"coap", "max_body", T_SIZE, FIELD(coap_max_body)},
     {"store", "path", T_NONEMPTY, FIELD(store_path)},
     {"plugin", "path", T_STR, FIELD(plugin_path)},
     {"log", "level", T_LEVEL, FIELD(log_level)},
@@ -76,6 +83,8 @@ void cse_config_defaults(cse_config_t *cfg) {
     snprintf(cfg->coap_listen, sizeof(cfg->coap_listen), "127.0.0.1");
     cfg->coap_port = 5683;
     cfg->coap_dtls_port = 5684;
+    cfg->coap_dtls_max_sessions = 1024;
+    cfg->coap_max_body = 64 * 1024;
     snprintf(cfg->store_path, sizeof(cfg->store_path), "cse.db");
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 }

@@ -41,6 +41,14 @@ typedef struct cse_config {
     /* command line */
     int insecure; /* --insecure: run without a security plugin */
     char config_path[PATH_MAX];
+    /* [coap] listeners and DTLS credentials (off by default: no UDP port is
+     * taken unless asked for) */
+    int coap_dtls; /* 1 = CoAP over DTLS on coap_dtls_port */
+    int coap_plain; /* 1 = plain CoAP on coap_port (no security association) */
+    char coap_dtls_cert[PATH_MAX], coap_dtls_key[PATH_MAX]; /* EC server certificate */
+    char coap_dtls_ca[PATH_MAX]; /* CA of client certificates; "" = PSK only */
+    int coap_dtls_max_sessions; /* 1024 */
+    size_t coap_max_body; /* Block1 bodies, 4.13 above; default 64 KiB */
 } cse_config_t;
 
 /* Fills cfg with defaults. */
