@@ -3,22 +3,27 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cse/core/log.h"
 
+/* How long the flusher waits for writers that are still applying their
+ * change before it commits a partial group. */
+#define GATHER_MAX_NS 200000
+
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t work, done;
+    pthread_cond_t work;
     cse_txn_t *head, *tail;
+    size_t queued; /* transactions in head..tail */
+    size_t active; /* writers between cse_commit_begin and durability */
     cse_store_t *store;
     pthread_t thread;
     int running, stop;
     cse_commit_fn commit;
     cse_store_op_t *ops; /* flusher scratch */
     size_t capops;
-} cq = {.mu = PTHREAD_MUTEX_INITIALIZER,
-        .work = PTHREAD_COND_INITIALIZER,
-        .done = PTHREAD_COND_INITIALIZER};
+} cq = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static size_t collect_ops(cse_txn_t *group) {
     size_t n = 0;
@@ -48,6 +53,7 @@ static cse_txn_t *undo_from(cse_txn_t *group) {
         last = last->qnext;
     last->qnext = cq.head; /* later writers were applied after this group */
     cq.head = cq.tail = NULL;
+    cq.queued = 0;
     pthread_mutex_unlock(&cq.mu);
     size_t n = 0;
     for (cse_txn_t *t = group; t; t = t->qnext)
@@ -65,6 +71,22 @@ static cse_txn_t *undo_from(cse_txn_t *group) {
     return group;
 }
 
+/* Lock held, queue not empty. Writers that are still applying their change
+ * will submit within microseconds: waiting for them briefly makes one
+ * fsync serve them all instead of two. */
+static void gather(void) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_nsec += GATHER_MAX_NS;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    while (cq.queued < cq.active && !cq.stop)
+        if (pthread_cond_timedwait(&cq.work, &cq.mu, &deadline) != 0)
+            break;
+}
+
 static void *flusher(void *arg) {
     (void)arg;
     for (;;) {
@@ -75,8 +97,10 @@ static void *flusher(void *arg) {
             pthread_mutex_unlock(&cq.mu);
             break;
         }
+        gather();
         cse_txn_t *group = cq.head;
         cq.head = cq.tail = NULL;
+        cq.queued = 0;
         pthread_mutex_unlock(&cq.mu);
 
         size_t n = collect_ops(group);
@@ -87,15 +111,21 @@ static void *flusher(void *arg) {
             group = undo_from(group);
             state = -1;
         }
+        size_t finished = 0;
+        for (cse_txn_t *t = group; t; t = t->qnext)
+            finished++;
         pthread_mutex_lock(&cq.mu);
+        cq.active -= finished;
+        pthread_mutex_unlock(&cq.mu);
+        /* One semaphore per writer: waking them does not funnel through a
+         * shared mutex. t may be freed by its writer once posted. */
         for (cse_txn_t *t = group; t;) {
             cse_txn_t *next = t->qnext;
             t->qnext = NULL;
-            t->state = state; /* t may be freed by its writer once set */
+            t->state = state;
+            sem_post(&t->done);
             t = next;
         }
-        pthread_cond_broadcast(&cq.done);
-        pthread_mutex_unlock(&cq.mu);
     }
     return NULL;
 }
@@ -108,10 +138,18 @@ int cse_commit_start(cse_store_t *store) {
     cq.store = store;
     cq.stop = 0;
     cq.head = cq.tail = NULL;
+    cq.queued = cq.active = 0;
     if (!store)
         return 0;
-    if (pthread_create(&cq.thread, NULL, flusher, NULL) != 0)
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&cq.work, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&cq.thread, NULL, flusher, NULL) != 0) {
+        pthread_cond_destroy(&cq.work);
         return -1;
+    }
     cq.running = 1;
     return 0;
 }
@@ -123,6 +161,7 @@ void cse_commit_stop(void) {
         pthread_cond_signal(&cq.work);
         pthread_mutex_unlock(&cq.mu);
         pthread_join(cq.thread, NULL);
+        pthread_cond_destroy(&cq.work);
         cq.running = 0;
     }
     cq.store = NULL;
@@ -131,28 +170,55 @@ void cse_commit_stop(void) {
     cq.capops = 0;
 }
 
+void cse_commit_begin(void) {
+    if (!cq.running)
+        return;
+    pthread_mutex_lock(&cq.mu);
+    cq.active++;
+    pthread_mutex_unlock(&cq.mu);
+}
+
+void cse_commit_abandon(void) {
+    if (!cq.running)
+        return;
+    pthread_mutex_lock(&cq.mu);
+    cq.active--;
+    pthread_cond_signal(&cq.work); /* the flusher may be waiting for us */
+    pthread_mutex_unlock(&cq.mu);
+}
+
 void cse_commit_submit(cse_txn_t *t) {
     t->qnext = NULL;
-    if (t->nops == 0 || !cq.running) {
+    t->queued = 0;
+    if (!cq.running) {
         t->state = 1;
         return;
     }
+    if (t->nops == 0) {
+        t->state = 1;
+        cse_commit_abandon();
+        return;
+    }
     t->state = 0;
+    t->queued = 1;
+    sem_init(&t->done, 0, 0);
     pthread_mutex_lock(&cq.mu);
     if (cq.tail)
         cq.tail->qnext = t;
     else
         cq.head = t;
     cq.tail = t;
+    cq.queued++;
     pthread_cond_signal(&cq.work);
     pthread_mutex_unlock(&cq.mu);
 }
 
 int cse_commit_wait(cse_txn_t *t) {
-    pthread_mutex_lock(&cq.mu);
-    while (t->state == 0)
-        pthread_cond_wait(&cq.done, &cq.mu);
-    int state = t->state;
-    pthread_mutex_unlock(&cq.mu);
-    return state == 1 ? 0 : -1;
+    if (t->queued) {
+        while (sem_wait(&t->done) != 0)
+            ; /* EINTR */
+        sem_destroy(&t->done);
+        t->queued = 0;
+    }
+    return t->state == 1 ? 0 : -1;
 }

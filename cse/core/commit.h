@@ -23,6 +23,12 @@ void cse_commit_set_fn(cse_commit_fn fn);
 /* Commits what is queued, then stops the flusher. */
 void cse_commit_stop(void);
 
+/* A writer announces itself before it takes the write lock, so the flusher
+ * can wait for it to join the next group. Every cse_commit_begin is ended
+ * by exactly one cse_commit_submit or cse_commit_abandon. */
+void cse_commit_begin(void);
+void cse_commit_abandon(void);
+
 /* Write lock held. Queues t (a transaction without operations is done). */
 void cse_commit_submit(cse_txn_t *t);
 

@@ -174,6 +174,7 @@ size_t cse_core_expire(int64_t now) {
         return 0;
     cse_txn_t txn;
     cse_txn_init(&txn);
+    cse_commit_begin();
     cse_tree_wrlock();
     for (size_t i = 0; i < n; i++) {
         cse_res_t *r = cse_tree_by_ri(ris[i]);

@@ -110,6 +110,7 @@ int cse_resource_apply(const char *parent_path, int ty, const char *rn, const ch
     op.ty = ty;
     cse_op_stamp(&op);
     int rsc;
+    cse_commit_begin();
     cse_tree_wrlock();
     cse_res_t *parent = lookup(parent_path);
     char path[CSE_MAX_PATH];
@@ -130,6 +131,7 @@ int cse_resource_apply(const char *parent_path, int ty, const char *rn, const ch
     if (rsc) {
         cse_txn_undo(&txn);
         cse_tree_unlock();
+        cse_commit_abandon();
     } else {
         cse_commit_submit(&txn);
         cse_tree_unlock();

@@ -350,12 +350,14 @@ static void do_create(cse_request_t *req, cse_response_t *resp, int rcn, int64_t
     op.txn = &txn;
     op.aei = aei[0] ? aei : NULL;
     cse_op_stamp(&op);
+    cse_commit_begin();
     cse_tree_wrlock();
     op.target = refind(&t, op.now_us, resp);
     int rsc = op.target ? cse_handler_create(&op) : CSE_RSC_NOT_FOUND;
     if (rsc) {
         cse_txn_undo(&txn);
         cse_tree_unlock();
+        cse_commit_abandon();
         if (op.target)
             cse_response_error(resp, rsc, "%s", op.err);
         cse_txn_finish(&txn);
@@ -494,6 +496,7 @@ static void do_update(cse_request_t *req, cse_response_t *resp, int rcn, int64_t
     op.body = inner;
     op.txn = &txn;
     cse_op_stamp(&op);
+    cse_commit_begin();
     cse_tree_wrlock();
     op.target = refind(&t, op.now_us, resp);
     int rsc = 0;
@@ -513,6 +516,7 @@ static void do_update(cse_request_t *req, cse_response_t *resp, int rcn, int64_t
     if (rsc) {
         cse_txn_undo(&txn);
         cse_tree_unlock();
+        cse_commit_abandon();
         cse_txn_finish(&txn);
         json_decref(op.modified);
         goto out;
@@ -544,10 +548,12 @@ static void do_delete(cse_request_t *req, cse_response_t *resp, int rcn, int64_t
     op.originator = req->originator;
     op.txn = &txn;
     cse_op_stamp(&op);
+    cse_commit_begin();
     cse_tree_wrlock();
     op.target = refind(&t, op.now_us, resp);
     if (!op.target) {
         cse_tree_unlock();
+        cse_commit_abandon();
         goto out;
     }
     size_t len = 0;
@@ -556,6 +562,7 @@ static void do_delete(cse_request_t *req, cse_response_t *resp, int rcn, int64_t
     if (rsc) {
         cse_txn_undo(&txn);
         cse_tree_unlock();
+        cse_commit_abandon();
         cse_txn_finish(&txn);
         free(body);
         cse_response_error(resp, rsc, "%s", op.err);

@@ -54,7 +54,8 @@ static void init_once(void) {
     char err[256];
     if (cse_core_init(&cfg, NULL, err, sizeof(err)) != 0)
         abort();
-    static const char ae[] = "{\"m2m:ae\":{\"rn\":\"fz\",\"api\":\"Nf\",\"rr\":true,\"srv\":[\"3\"]}}";
+    static const char ae[] =
+        "{\"m2m:ae\":{\"rn\":\"fz\",\"api\":\"Nf\",\"rr\":true,\"srv\":[\"3\"]}}";
     static const char cnt[] = "{\"m2m:cnt\":{\"rn\":\"c\"}}";
     static const char cin[] = "{\"m2m:cin\":{\"rn\":\"i\",\"con\":\"x\"}}";
     static const char acp[] = "{\"m2m:acp\":{\"rn\":\"p\",\"pv\":{\"acr\":[]},"
@@ -70,8 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int ty;
         const char *parent, *existing;
     } targets[] = {
-        {2, "/cse-in", "/cse-in/fz"},     {3, "/cse-in/fz", "/cse-in/fz/c"},
-        {4, "/cse-in/fz/c", "/cse-in/fz/c/i"}, {1, "/cse-in/fz", "/cse-in/fz/p"},
+        {2, "/cse-in", "/cse-in/fz"},
+        {3, "/cse-in/fz", "/cse-in/fz/c"},
+        {4, "/cse-in/fz/c", "/cse-in/fz/c/i"},
+        {1, "/cse-in/fz", "/cse-in/fz/p"},
         {5, "/cse-in", "/cse-in"},
     };
     init_once();

@@ -1,0 +1,132 @@
+/*
+ * Core benchmark without a binding: durable contentInstance creates from
+ * N threads through cse_pipeline_handle (SQLite store, group commit), then
+ * RETRIEVEs of one resource. Prints one line per figure.
+ *
+ * Usage: bench_core [threads=16] [creates_per_thread=5000] [get_seconds=2] [dir=/tmp]
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cse/core/config.h"
+#include "cse/core/cse.h"
+#include "cse/core/log.h"
+#include "cse/core/pipeline.h"
+#include "cse/core/request.h"
+#include "cse/plugin.h"
+#include "cse/store/store.h"
+
+static int per_thread;
+static double get_seconds;
+static volatile int stop_gets;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int one(int op, const char *to, int ty, const char *body) {
+    cse_request_t req;
+    cse_response_t resp;
+    cse_request_init(&req);
+    cse_response_init(&resp);
+    req.op = op;
+    snprintf(req.to, sizeof(req.to), "%s", to);
+    snprintf(req.from, sizeof(req.from), "Cbench");
+    req.has_from = 1;
+    snprintf(req.rvi, sizeof(req.rvi), "3");
+    req.ty = ty;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    cse_pipeline_handle(&req, &resp);
+    int rsc = resp.rsc;
+    cse_response_clear(&resp);
+    return rsc;
+}
+
+static void *creator(void *arg) {
+    long *failed = arg;
+    char body[128];
+    for (int i = 0; i < per_thread; i++) {
+        snprintf(body, sizeof(body), "{\"m2m:cin\":{\"cnf\":\"text/plain:0\",\"con\":\"%d\"}}", i);
+        if (one(CSE_OP_CREATE, "/cse-in/bench/data", 4, body) != 2001)
+            (*failed)++;
+    }
+    return NULL;
+}
+
+static void *getter(void *arg) {
+    long *count = arg;
+    while (!stop_gets) {
+        if (one(CSE_OP_RETRIEVE, "/cse-in/bench/data", 0, NULL) == 2000)
+            (*count)++;
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    int threads = argc > 1 ? atoi(argv[1]) : 16;
+    per_thread = argc > 2 ? atoi(argv[2]) : 5000;
+    get_seconds = argc > 3 ? atof(argv[3]) : 2;
+    const char *base = argc > 4 ? argv[4] : "/tmp";
+    char dir[512], path[600], err[256];
+    snprintf(dir, sizeof(dir), "%s/bench-core-XXXXXX", base);
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(path, sizeof(path), "%s/cse.db", dir);
+    cse_log_set_level_name("error");
+    cse_store_t *st = cse_store_open(path, err, sizeof(err));
+    static cse_config_t cfg;
+    strcpy(cfg.cse_id, "/id-in");
+    strcpy(cfg.resource_name, "cse-in");
+    if (!st || cse_core_init(&cfg, st, err, sizeof(err)) != 0) {
+        fprintf(stderr, "bench_core: %s\n", err);
+        return 1;
+    }
+    cse_pipeline_set_insecure(1);
+    one(CSE_OP_CREATE, "/cse-in", 2,
+        "{\"m2m:ae\":{\"rn\":\"bench\",\"api\":\"Nb\",\"rr\":true,\"srv\":[\"3\"]}}");
+    one(CSE_OP_CREATE, "/cse-in/bench", 3, "{\"m2m:cnt\":{\"rn\":\"data\",\"mni\":100000}}");
+
+    pthread_t *t = calloc((size_t)threads, sizeof(*t));
+    long *counts = calloc((size_t)threads, sizeof(*counts));
+    double t0 = now_s();
+    for (int i = 0; i < threads; i++)
+        pthread_create(&t[i], NULL, creator, &counts[i]);
+    for (int i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+    double dt = now_s() - t0;
+    long failed = 0;
+    for (int i = 0; i < threads; i++)
+        failed += counts[i];
+    long total = (long)threads * per_thread;
+    printf("durable contentInstance creates: %ld in %.2fs = %.0f/s (%d threads, %ld failed)\n",
+           total, dt, total / dt, threads, failed);
+
+    memset(counts, 0, (size_t)threads * sizeof(*counts));
+    t0 = now_s();
+    for (int i = 0; i < threads; i++)
+        pthread_create(&t[i], NULL, getter, &counts[i]);
+    usleep((useconds_t)(get_seconds * 1e6));
+    stop_gets = 1;
+    for (int i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+    dt = now_s() - t0;
+    long gets = 0;
+    for (int i = 0; i < threads; i++)
+        gets += counts[i];
+    printf("retrieves of one container: %ld in %.2fs = %.0f/s (%d threads)\n", gets, dt, gets / dt,
+           threads);
+    cse_core_shutdown();
+    cse_store_close(st);
+    free(t);
+    free(counts);
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd) != 0;
+}
