@@ -48,7 +48,7 @@ def client(uri, *args, timeout=20):
 def libcoap(flavour, uri, *args, timeout=20):
     """coap-client-<flavour> -v 7: returns its whole output. Its exit code says
     little (0 on failure too), so callers check the printed response line."""
-    proc = subprocess.run(["coap-client-" + flavour, "-v", "7", "-B", "3"] + list(args) + [uri],
+    proc = subprocess.run(["coap-client-" + flavour, "-v", "7", "-B", "1"] + list(args) + [uri],
                           capture_output=True, text=True, timeout=timeout)
     return proc.stdout + proc.stderr
 
