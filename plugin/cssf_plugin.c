@@ -14,6 +14,7 @@
 
 #include "cse/host.h"
 #include "cse/plugin.h"
+#include "plugin/aaa/aaa.h"
 #include "plugin/authn/authn.h"
 #include "plugin/authn/registration.h"
 #include "plugin/authz/authorize.h"
@@ -45,6 +46,7 @@ typedef struct cssf_state {
     cssf_policy_holder_t policy;
     cssf_audit_t *audit;
     cssf_authz_t *authz;
+    cssf_aaa_t *aaa; /* NULL without radius_* servers */
 } cssf_state_t;
 
 CSE_PLUGIN_EXPORT int cse_plugin_version(int count, const int *supported) {
@@ -266,7 +268,27 @@ static int on_accounting(int event, void *data, void *userdata) {
     if (!quiet)
         audit(st, &r);
     cssf_policy_release(pol);
+    cssf_aaa_on_accounting(st->aaa, ev);
     return CSE_PLUGIN_OK;
+}
+
+/* --- PSK_LOOKUP (PSKs from AAA) -------------------------------------------- */
+
+static int on_psk_lookup(int event, void *data, void *userdata) {
+    cssf_state_t *st = userdata;
+    cse_evt_psk_lookup_t *ev = data;
+    char reason[256];
+    int result = cssf_aaa_on_psk_lookup(st->aaa, ev, reason, sizeof(reason));
+    if (result != CSE_PLUGIN_OK && reason[0]) {
+        cssf_audit_record_t r = {.event = "psk_lookup",
+                                 .binding = ev->binding,
+                                 .identity = ev->identity,
+                                 .method = "radius",
+                                 .decision = "deny",
+                                 .reason = reason};
+        audit(st, &r);
+    }
+    return result;
 }
 
 /* --- policy loading and RELOAD --------------------------------------------- */
@@ -367,6 +389,7 @@ static void warn_trust_claimed_admin(const cssf_options_t *o) {
 static void state_free(cssf_state_t *st) {
     if (!st)
         return;
+    cssf_aaa_destroy(st->aaa); /* queues the Stop of open sessions */
     cssf_audit_close(st->audit);
     if (st->authz)
         cssf_authz_destroy(st->authz);
@@ -383,6 +406,7 @@ static const struct {
     {CSE_EVT_REGISTER_AE, on_register_ae},
     {CSE_EVT_ACCOUNTING, on_accounting},
     {CSE_EVT_RELOAD, on_reload},
+    {CSE_EVT_PSK_LOOKUP, on_psk_lookup},
 };
 
 CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
@@ -395,18 +419,35 @@ CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
         return 1;
     }
     cssf_policy_holder_init(&st->policy, NULL);
-    if (cssf_options_parse(&st->opts, opts, nopts, err, sizeof(err)) < 0) {
-        cse_log(CSE_LOG_ERROR, "cssf: %s", err);
+    /* radius_* options belong to plugin/aaa; the rest to cssf_options. */
+    cssf_aaa_config_t aaa_cfg;
+    cssf_aaa_config_init(&aaa_cfg);
+    cse_plugin_opt_t *rest = calloc(nopts > 0 ? (size_t)nopts : 1, sizeof(*rest));
+    int nrest = 0;
+    if (!rest || cssf_aaa_config_take(&aaa_cfg, opts, nopts, rest, &nrest, err, sizeof(err)) < 0 ||
+        cssf_options_parse(&st->opts, rest, nrest, err, sizeof(err)) < 0) {
+        cse_log(CSE_LOG_ERROR, "cssf: %s", rest ? err : "out of memory");
+        free(rest);
+        cssf_aaa_config_free(&aaa_cfg);
         goto fail;
     }
+    free(rest);
     if (!host_complete()) {
         cse_log(CSE_LOG_ERROR, "cssf: the host does not offer the full host API (cse/host.h)");
+        cssf_aaa_config_free(&aaa_cfg);
         goto fail;
     }
     if (st->opts.check_policies[0]) {
+        cssf_aaa_config_free(&aaa_cfg);
         int rc = check_policies(&st->opts);
         state_free(st);
         return rc;
+    }
+    int aaa_rc = cssf_aaa_create(&aaa_cfg, cse_host_cse_id(), &st->aaa, err, sizeof(err));
+    cssf_aaa_config_free(&aaa_cfg);
+    if (aaa_rc < 0) {
+        cse_log(CSE_LOG_ERROR, "cssf: radius: %s", err);
+        goto fail;
     }
     if (st->opts.trust_claimed_admin)
         warn_trust_claimed_admin(&st->opts);

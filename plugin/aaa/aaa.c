@@ -19,6 +19,7 @@
 
 #define CACHE_ENTRIES 4096
 #define MAX_SESSIONS 65536
+#define SHUTDOWN_FLUSH_MS 2000
 
 struct cssf_aaa {
     cssf_radius_client_t *radius;
@@ -103,8 +104,12 @@ void cssf_aaa_destroy(cssf_aaa_t *a) {
         pthread_mutex_unlock(&a->lock);
         pthread_join(a->ticker, NULL);
     }
-    /* Open sessions end here: their Stop records go to the file first. */
+    /* Open sessions end here. Their Stop records (and anything else
+     * waiting) get a short chance to go out; what does not stays in the
+     * file for the next start. */
     cssf_acct_sessions_destroy(a->sessions, mono_ms() / 1000u);
+    if (a->queue)
+        cssf_acct_queue_flush(a->queue, SHUTDOWN_FLUSH_MS);
     cssf_acct_queue_close(a->queue);
     cssf_radius_destroy(a->radius);
     cssf_aaa_cache_destroy(a->cache);
@@ -211,6 +216,10 @@ int cssf_aaa_create(const cssf_aaa_config_t *cfg, const char *nas_default, cssf_
             a->ticking = 1;
         }
     }
+    cse_log(CSE_LOG_INFO,
+            "cssf: radius auth_servers=%zu acct_servers=%zu psk=%s basic=%s accounting=%s",
+            cfg->n_auth, cfg->n_acct, a->psk ? "on" : "off", a->basic ? "on" : "off",
+            a->queue ? cfg->acct_queue : "off");
     *out = a;
     return 0;
 oom:
@@ -410,4 +419,38 @@ void cssf_aaa_session_traffic(cssf_aaa_t *a, uint64_t sid, uint64_t bytes_in, ui
 void cssf_aaa_session_stop(cssf_aaa_t *a, uint64_t sid) {
     if (cssf_aaa_acct_enabled(a))
         cssf_acct_sessions_stop(a->sessions, sid, CSSF_ACCT_CAUSE_USER_REQUEST, mono_ms() / 1000u);
+}
+
+int cssf_aaa_on_psk_lookup(cssf_aaa_t *a, cse_evt_psk_lookup_t *ev, char *reason,
+                           size_t reason_cap) {
+    reason[0] = '\0';
+    if (!cssf_aaa_psk_enabled(a) || !ev || ev->version < 1 || !ev->key || !ev->identity)
+        return CSE_PLUGIN_DEFER;
+    size_t len = 0;
+    if (cssf_aaa_psk_lookup(a, ev->identity, ev->peer, ev->key, ev->key_cap, &len, reason,
+                            reason_cap) != 0)
+        return CSE_PLUGIN_DEFER;
+    ev->key_len = len;
+    return CSE_PLUGIN_OK;
+}
+
+void cssf_aaa_on_accounting(cssf_aaa_t *a, const cse_evt_accounting_t *ev) {
+    if (!cssf_aaa_acct_enabled(a) || !ev || ev->version < 1 || !ev->sec || !ev->sec->session_id)
+        return;
+    const cse_security_context_t *sec = ev->sec;
+    const struct sockaddr *peer = sec->peer.ss_family ? (const struct sockaddr *)&sec->peer : NULL;
+    switch (ev->kind) {
+    case CSE_ACCT_SESSION_START:
+        cssf_aaa_session_start(a, sec->session_id,
+                               sec->assoc_identity ? sec->assoc_identity : ev->originator, peer);
+        break;
+    case CSE_ACCT_SESSION_STOP:
+        cssf_aaa_session_stop(a, sec->session_id);
+        break;
+    case CSE_ACCT_REQUEST:
+        cssf_aaa_session_traffic(a, sec->session_id, ev->bytes_in, ev->bytes_out);
+        break;
+    default:
+        break;
+    }
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "cse/plugin.h"
 #include "plugin/aaa/aaa_config.h"
 #include "plugin/aaa/acct_queue.h"
 #include "plugin/aaa/radius_client.h"
@@ -62,6 +63,19 @@ void cssf_aaa_session_start(cssf_aaa_t *a, uint64_t sid, const char *user,
                             const struct sockaddr *peer);
 void cssf_aaa_session_traffic(cssf_aaa_t *a, uint64_t sid, uint64_t bytes_in, uint64_t bytes_out);
 void cssf_aaa_session_stop(cssf_aaa_t *a, uint64_t sid);
+
+/*
+ * PSK_LOOKUP glue: fills ev->key from RADIUS. Returns CSE_PLUGIN_OK with
+ * the key, or CSE_PLUGIN_DEFER (another source may know the identity; if
+ * none does, the host refuses the handshake) with reason set when RADIUS
+ * was asked and said no.
+ */
+int cssf_aaa_on_psk_lookup(cssf_aaa_t *a, cse_evt_psk_lookup_t *ev, char *reason,
+                           size_t reason_cap);
+
+/* ACCOUNTING glue: session start/stop and per-request counters. The
+ * session's user is the association identity, else the originator. */
+void cssf_aaa_on_accounting(cssf_aaa_t *a, const cse_evt_accounting_t *ev);
 
 /* The RADIUS client (for health reports); never NULL for a created a. */
 cssf_radius_client_t *cssf_aaa_radius(cssf_aaa_t *a);

@@ -214,6 +214,20 @@ int cssf_aaa_config_option(cssf_aaa_config_t *cfg, const char *key, const char *
     return 1;
 }
 
+int cssf_aaa_config_take(cssf_aaa_config_t *cfg, const cse_plugin_opt_t *opts, int nopts,
+                         cse_plugin_opt_t *rest, int *nrest, char *err, size_t err_cap) {
+    *nrest = 0;
+    for (int i = 0; i < nopts; i++) {
+        const char *k = opts[i].key ? opts[i].key : "";
+        int rc = cssf_aaa_config_option(cfg, k, opts[i].value, err, err_cap);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            rest[(*nrest)++] = opts[i];
+    }
+    return 0;
+}
+
 int cssf_aaa_config_enabled(const cssf_aaa_config_t *cfg) {
     return cfg->n_auth + cfg->n_acct > 0;
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "cse/plugin.h"
 #include "plugin/aaa/radius_client.h"
 
 enum { CSSF_AAA_PSK_HEX = 0, CSSF_AAA_PSK_RAW = 1 };
@@ -42,6 +43,15 @@ void cssf_aaa_config_init(cssf_aaa_config_t *cfg);
  */
 int cssf_aaa_config_option(cssf_aaa_config_t *cfg, const char *key, const char *value, char *err,
                            size_t err_cap);
+
+/*
+ * Takes the radius_* options out of opts: they go into cfg, every other
+ * option is copied (borrowed pointers) into rest (room for nopts), in
+ * order, with its count in *nrest. Returns 0, or -1 with err on a bad
+ * radius_* value.
+ */
+int cssf_aaa_config_take(cssf_aaa_config_t *cfg, const cse_plugin_opt_t *opts, int nopts,
+                         cse_plugin_opt_t *rest, int *nrest, char *err, size_t err_cap);
 
 /* Checks the whole (e.g. psk needs authentication servers). 0 or -1. */
 int cssf_aaa_config_check(const cssf_aaa_config_t *cfg, char *err, size_t err_cap);
