@@ -508,6 +508,10 @@ void cse_coap_dtls_input(cse_coap_dtls_t *d, const struct sockaddr *peer, sockle
     if (!n)
         return;
     session_t *s = find(d, tid, n);
+    if (s && now - s->last_active >= d->cfg.idle_timeout_ms) {
+        session_close(d, s, 1, "idle"); /* expired before the sweep saw it */
+        s = NULL;
+    }
     if (!s) {
         new_peer(d, peer, peer_len, buf, len, now);
         return;
@@ -527,10 +531,13 @@ int cse_coap_dtls_tick(cse_coap_dtls_t *d, uint64_t now) {
         if (i >= d->count)
             continue;
         session_t *s = d->list[i];
-        if (now - s->last_active >= d->cfg.idle_timeout_ms) {
+        uint64_t idle_at = s->last_active + d->cfg.idle_timeout_ms;
+        if (now >= idle_at) {
             session_close(d, s, 1, "idle");
             continue;
         }
+        if (idle_at - now < next)
+            next = idle_at - now;
         if (s->established || !s->timer_on)
             continue;
         if (now >= s->int_deadline) {

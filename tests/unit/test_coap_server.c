@@ -108,7 +108,7 @@ static void make_certs(void) {
             0);
 }
 
-static cse_coap_server_t *start(int max_sessions) {
+static cse_coap_server_t *start_idle(int max_sessions, uint32_t idle_ms) {
     static char cert[128], key[128], ca[128];
     cse_coap_server_opts_t o;
     char err[256];
@@ -118,6 +118,8 @@ static cse_coap_server_t *start(int max_sessions) {
     o.endpoint.handler = handler;
     o.dtls.run_event = run_event;
     o.dtls.max_sessions = max_sessions;
+    if (idle_ms)
+        o.dtls.idle_timeout_ms = idle_ms;
     snprintf(cert, sizeof(cert), "%s/server.pem", tmpdir);
     snprintf(key, sizeof(key), "%s/server.key", tmpdir);
     snprintf(ca, sizeof(ca), "%s/ca.pem", tmpdir);
@@ -128,6 +130,10 @@ static cse_coap_server_t *start(int max_sessions) {
     if (!srv)
         fail_msg("start: %s", err);
     return srv;
+}
+
+static cse_coap_server_t *start(int max_sessions) {
+    return start_idle(max_sessions, 0);
 }
 
 static int group_setup(void **state) {
@@ -293,6 +299,25 @@ static void test_session_bound(void **state) {
     cse_coap_server_stop(srv);
 }
 
+static void test_idle_session_closed(void **state) {
+    cse_coap_server_t *srv = start_idle(8, 300);
+    char err[256];
+    cse_coap_client_result_t res;
+    cse_coap_client_t *c = client(srv, 1, "dev1", (const char *)psk_key, NULL, err);
+    assert_non_null(c);
+    assert_int_equal(get(c, "cse-in", NULL, 0, &res), 0);
+    cse_coap_client_result_free(&res);
+    usleep(400 * 1000); /* idle: the server sends close_notify and forgets the session */
+    assert_int_equal(get(c, "cse-in", NULL, 0, &res), -1);
+    cse_coap_client_close(c);
+    c = client(srv, 1, "dev1", (const char *)psk_key, NULL, err); /* a new handshake works */
+    assert_non_null(c);
+    assert_int_equal(get(c, "cse-in", NULL, 0, &res), 0);
+    cse_coap_client_result_free(&res);
+    cse_coap_client_close(c);
+    cse_coap_server_stop(srv);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain),
@@ -300,6 +325,7 @@ int main(void) {
         cmocka_unit_test(test_dtls_psk_refused),
         cmocka_unit_test(test_dtls_cert),
         cmocka_unit_test(test_session_bound),
+        cmocka_unit_test(test_idle_session_closed),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
