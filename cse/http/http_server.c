@@ -14,6 +14,7 @@
 #include "cse/core/plugin_host.h"
 #include "cse/core/rsc.h"
 #include "cse/host.h"
+#include "cse/http/http_offload.h"
 #include "cse/http/http_request.h"
 
 #define CONNECTION_TIMEOUT_S 30
@@ -24,8 +25,14 @@
  * the client gets its 413; past it the connection is closed. */
 #define DISCARD_MAX (4 * 1024 * 1024)
 
+/* Threads that run requests which may wait for a durable commit; they
+ * mostly sleep, and their number bounds how many commits the store can
+ * group into one transaction. */
+#define OFFLOAD_THREADS 32
+
 struct cse_http_server {
     struct MHD_Daemon *daemon;
+    cse_http_offload_t *offload;
     cse_http_options_t opt;
     char host[INET6_ADDRSTRLEN];
     int ipv6;
@@ -36,7 +43,12 @@ struct cse_http_server {
 /* Per-connection state, reused by the requests of a keep-alive connection
  * (MHD runs them one after the other), so a request costs no allocation of
  * its own unless its body outgrows the buffer. */
+enum conn_phase { PHASE_IDLE = 0, PHASE_OFFLOADED, PHASE_DONE };
+
 typedef struct http_conn {
+    cse_http_job_t job; /* the pipeline run of a suspended request */
+    struct MHD_Connection *conn;
+    int phase; /* enum conn_phase */
     char *body;
     size_t body_len, body_cap;
     int too_large;
@@ -277,26 +289,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
 
 /* --- the request ---------------------------------------------------------- */
 
-/* Runs a complete request (headers and body received). */
-static enum MHD_Result serve(cse_http_server_t *srv, struct MHD_Connection *c, http_conn_t *hc,
-                             const char *method, const char *url) {
-    cse_http_input_t in;
-    input_init(&in, c, hc, method, url);
-    enum MHD_Result ret;
-    if (srv->routes && try_route(c, hc, &in, &ret))
-        goto done;
-
-    cse_http_error_t err;
-    if (cse_http_request_parse(&in, &hc->req, &err) < 0) {
-        ret = send_error(c, hc, cse_rsc_to_http(err.rsc), err.rsc, err.reason);
-        goto done;
+/* Ends a request: the response goes out, per-request state is reset. */
+static enum MHD_Result finish(struct MHD_Connection *c, http_conn_t *hc, enum MHD_Result ret) {
+    if (hc->phase == PHASE_DONE) {
+        ret = send_response(c, cse_rsc_to_http(hc->resp.rsc), &hc->req, &hc->resp);
+        cse_response_clear(&hc->resp);
     }
-    cse_response_init(&hc->resp);
-    cse_pipeline_handle(&hc->req, &hc->resp);
-    ret = send_response(c, cse_rsc_to_http(hc->resp.rsc), &hc->req, &hc->resp);
-    cse_response_clear(&hc->resp);
-
-done:
+    hc->phase = PHASE_IDLE;
     cse_request_clear(&hc->req);
     if (hc->body_cap > BODY_KEEP_MAX) {
         free(hc->body);
@@ -305,6 +304,45 @@ done:
     }
     hc->body_len = 0;
     return ret;
+}
+
+/* On an offload thread: run the pipeline, then hand the connection back to
+ * its event loop, which calls on_request again to send the response. hc
+ * must not be touched after the resume (the connection may close). */
+static void run_offloaded(cse_http_job_t *job) {
+    http_conn_t *hc = (http_conn_t *)((char *)job - offsetof(http_conn_t, job));
+    struct MHD_Connection *c = hc->conn;
+    cse_pipeline_handle(&hc->req, &hc->resp);
+    hc->phase = PHASE_DONE;
+    MHD_resume_connection(c);
+}
+
+/* Runs a complete request (headers and body received). Reads run on the
+ * event-loop thread; anything that may write is offloaded. */
+static enum MHD_Result serve(cse_http_server_t *srv, struct MHD_Connection *c, http_conn_t *hc,
+                             const char *method, const char *url) {
+    cse_http_input_t in;
+    input_init(&in, c, hc, method, url);
+    enum MHD_Result ret = MHD_NO;
+    if (srv->routes && try_route(c, hc, &in, &ret))
+        return finish(c, hc, ret);
+
+    cse_http_error_t err;
+    if (cse_http_request_parse(&in, &hc->req, &err) < 0)
+        return finish(c, hc, send_error(c, hc, cse_rsc_to_http(err.rsc), err.rsc, err.reason));
+    cse_response_init(&hc->resp);
+    if (hc->req.op != CSE_OP_RETRIEVE && srv->offload) {
+        hc->job.run = run_offloaded;
+        hc->conn = c;
+        hc->phase = PHASE_OFFLOADED;
+        MHD_suspend_connection(c); /* before the job can resume it */
+        if (cse_http_offload_submit(srv->offload, &hc->job) == 0)
+            return MHD_YES;
+        MHD_resume_connection(c); /* stopping: run it here */
+    }
+    cse_pipeline_handle(&hc->req, &hc->resp);
+    hc->phase = PHASE_DONE;
+    return finish(c, hc, MHD_YES);
 }
 
 /* Bytes of the header fields as they were sent ("name: value\r\n"). */
@@ -399,6 +437,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *con_cls = hc;
         return on_headers(srv, c, hc, method, url);
     }
+    if (hc->phase == PHASE_DONE) /* resumed after an offloaded run */
+        return finish(c, hc, MHD_NO);
     if (*upload_data_size) {
         enum MHD_Result ret = on_body(srv, hc, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -423,6 +463,12 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     }
     http_conn_t *hc = *socket_context;
     if (hc) {
+        /* Closed between an offloaded run and its response (client gone,
+         * or the daemon stopping): the response was never sent. */
+        if (hc->phase == PHASE_DONE) {
+            cse_response_clear(&hc->resp);
+            cse_request_clear(&hc->req);
+        }
         free(hc->body);
         free(hc->query);
         free(hc);
@@ -490,7 +536,7 @@ cse_http_server_t *cse_http_server_start(const cse_http_options_t *opt, char *er
     /* MHD parses headers inside this per-connection memory; leave room
      * above max_header so our own check (with X-M2M-RSC) answers first. */
     size_t pool = opt->max_header * 2 + 8192;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (srv->ipv6)
         flags |= MHD_USE_IPv6;
     /* The logger comes first so that MHD reports everything through it;
@@ -508,6 +554,11 @@ cse_http_server_t *cse_http_server_start(const cse_http_options_t *opt, char *er
     if (srv->routes)
         ops[nops++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL};
     ops[nops] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    srv->offload = cse_http_offload_start(OFFLOAD_THREADS);
+    if (!srv->offload) {
+        snprintf(err, err_cap, "http: cannot start worker threads");
+        goto fail;
+    }
     errno = 0;
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, ops,
                                    MHD_OPTION_END);
@@ -521,6 +572,7 @@ cse_http_server_t *cse_http_server_start(const cse_http_options_t *opt, char *er
     return srv;
 
 fail:
+    cse_http_offload_free(srv->offload);
     free(srv);
     return NULL;
 }
@@ -536,6 +588,11 @@ void cse_http_server_url(const cse_http_server_t *srv, char *buf, size_t cap) {
 void cse_http_server_stop(cse_http_server_t *srv) {
     if (!srv)
         return;
+    /* Every offloaded request finishes and resumes its connection first:
+     * MHD must not stop with suspended connections. Requests arriving
+     * meanwhile run on the loop threads. */
+    cse_http_offload_drain(srv->offload);
     MHD_stop_daemon(srv->daemon);
+    cse_http_offload_free(srv->offload);
     free(srv);
 }

@@ -4,6 +4,7 @@ a plugin that answers gets the request (body, method, path) and its answer
 goes back with an X-M2M-RSC; a plugin that defers leaves it to oneM2M."""
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -37,6 +38,7 @@ def test_route_answered_by_plugin():
               and seen[-1].get("path") == "/cssf/v1/devices", "the plugin saw the route", seen)
     finally:
         cse.cleanup()
+        shutil.rmtree(cse.workdir, ignore_errors=True)
 
 
 def test_route_denied_by_plugin():
@@ -46,6 +48,7 @@ def test_route_denied_by_plugin():
         check(r.status == 403 and r.rsc == 4103, "a denied route is 403 / 4103", r)
     finally:
         cse.cleanup()
+        shutil.rmtree(cse.workdir, ignore_errors=True)
 
 
 def test_deferred_route_is_onem2m():
@@ -59,6 +62,7 @@ def test_deferred_route_is_onem2m():
         check(r.status == 405 and r.rsc == 4005, "oneM2M errors apply after deferral", r)
     finally:
         cse.cleanup()
+        shutil.rmtree(cse.workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -78,6 +79,7 @@ def test_listening_line_and_sigterm():
                 p.wait()
         errf.seek(0)
         log = errf.read()
+    shutil.rmtree(work, ignore_errors=True)
     check(rc == 0, "SIGTERM exits 0", rc, log)
     check(rest == "", "nothing else on stdout", rest)
     check("stopped" in log, "shutdown is logged", log)
@@ -88,6 +90,48 @@ def test_ipv6_single_thread():
         check(re.search(r"listening on http://\[::1\]:\d+", cse.output), "IPv6 URL", cse.output)
         r = cse.retrieve("/cse-in")
         check(r.status == 200 and r.rsc == 2000, "served over IPv6", r)
+
+
+def test_sigterm_under_write_load():
+    """SIGTERM while CREATEs are in flight: clean exit, and every CREATE that
+    was acknowledged is there after a restart."""
+    import threading
+    work = tempfile.mkdtemp(prefix="cse-e2e-")
+    cse = Cse(insecure=True, workdir=work).start()
+    acked = []
+    try:
+        r = cse.create("/cse-in", 2, {"m2m:ae": {"rn": "loadAE", "api": "Nload", "rr": False,
+                                                  "srv": ["3"]}}, origin="Cload")
+        check(r.status == 201, "AE", r)
+        r = cse.create("/cse-in/loadAE", 3, {"m2m:cnt": {"rn": "cnt"}})
+        check(r.status == 201, "container", r)
+
+        def writer():
+            while True:
+                try:
+                    r = cse.create("/cse-in/loadAE/cnt", 4, {"m2m:cin": {"con": "x"}}, timeout=5)
+                except OSError:
+                    return
+                if r.status != 201:
+                    return
+                acked.append(1)
+
+        threads = [threading.Thread(target=writer) for _ in range(8)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: len(acked) > 50)
+        cse.signal(signal.SIGTERM)
+        rc, out = cse.wait_exit()
+        for t in threads:
+            t.join(10)
+        check(rc == 0, "SIGTERM under load exits 0", rc, out[-3000:])
+    finally:
+        cse.stop()
+    with Cse(insecure=True, workdir=work) as again:
+        r = again.retrieve("/cse-in/loadAE/cnt")
+        check(r.status == 200 and r.json["m2m:cnt"]["cni"] >= len(acked),
+              "every acknowledged CREATE survived (%d)" % len(acked), r)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def test_sigint_clean_exit():
@@ -167,6 +211,7 @@ def test_sighup_reloads_plugin():
             rc = cse.stop()
             check(rc == 0, "clean exit", rc)
         events = [r.get("event") for r in records(rec)]
+        shutil.rmtree(work, ignore_errors=True)
         check(events and events[-1] == "cleanup", "plugin cleaned up at shutdown", events)
 
 
@@ -184,7 +229,9 @@ def test_check_policies():
     init = [r for r in records(rec) if r.get("event") == "init"]
     check(init and init[0].get("options", {}).get("check_policies") == "/some/policy/dir",
           "the plugin got check_policies=DIR", records(rec))
-    check(not os.path.exists(os.path.join(work, "cse.db")), "a check leaves no database")
+    leftover = os.path.exists(os.path.join(work, "cse.db"))
+    shutil.rmtree(work, ignore_errors=True)
+    check(not leftover, "a check leaves no database")
 
     rc, out = failed_start(plugin="plugin_init_fails", args=["--check-policies", "/x"])
     check(rc == 1, "invalid policies: exit 1", rc, out)
