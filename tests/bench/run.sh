@@ -34,7 +34,8 @@ trap cleanup EXIT
 start() {
     local name=$1
     shift
-    "$@" >"$work/$name.out" 2>"$work/$name.err" &
+    # cwd = the work directory: whatever the process writes stays there.
+    (cd "$work" && exec "$@") >"$work/$name.out" 2>"$work/$name.err" &
     pid=$!
     for _ in $(seq 200); do
         url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/$name.out")
