@@ -21,7 +21,7 @@ typedef struct cse_config {
     /* [http] */
     char http_listen[64]; /* "127.0.0.1" */
     int http_port; /* 8080; 0 = pick a free port (printed) */
-    int http_threads; /* thread pool size, 0 = number of cores */
+    int http_threads; /* thread pool size, 0 = 32 (4 per core above 8 cores) */
     size_t http_max_body; /* 413 above this; default 1 MiB */
     size_t http_max_header; /* 431 above this; default 16 KiB */
     char http_tls_cert[PATH_MAX], http_tls_key[PATH_MAX], http_tls_ca[PATH_MAX];

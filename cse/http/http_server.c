@@ -530,8 +530,10 @@ cse_http_server_t *cse_http_server_start(const cse_http_options_t *opt, char *er
 
     unsigned threads = opt->threads > 0 ? (unsigned)opt->threads : 0;
     if (!threads) {
+        /* A write blocks its thread until it is durable: enough threads let
+         * concurrent writes wait together and share one group commit. */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (unsigned)n : 1;
+        threads = n > 8 ? (unsigned)n * 4 : 32;
     }
     /* MHD parses headers inside this per-connection memory; leave room
      * above max_header so our own check (with X-M2M-RSC) answers first. */
