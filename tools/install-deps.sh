@@ -1,16 +1,28 @@
 #!/bin/sh
 # Installs every Debian package the project needs to build, test and run.
 # Idempotent: packages already present are skipped, so repeated runs are fast.
-# Used by the Makefile, .ci/run and docker/Dockerfile (build stage).
+# Used by the Makefile, .ci/run and docker/Dockerfile.
+#   install-deps.sh              build, test and documentation packages
+#   install-deps.sh --build-only what the build needs (docker/Dockerfile, build stage)
+#   install-deps.sh --runtime    only what the installed programs need at run time
+#                                (docker/Dockerfile, runtime stage)
 set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libmicrohttpd-dev libsqlite3-dev libjansson-dev libinih-dev libmbedtls-dev \
 libgnutls28-dev libcmocka-dev"
-TEST_PKGS="curl wrk valgrind python3 openssl libcoap3-bin freeradius freeradius-utils"
+TEST_PKGS="curl wrk valgrind python3 openssl libcoap3-bin freeradius freeradius-utils \
+docker-compose graphviz"
+# Shared libraries of onem2m-cse, cssf.so and tools/* (tests/e2e/test_testbed_docker.py
+# checks this list against what the built programs link), curl for health checks.
+RUNTIME_PKGS="libmicrohttpd12 libjansson4 libsqlite3-0 libinih1 libgnutls30 libmbedtls14 \
+libmbedx509-1 libmbedcrypto7 curl ca-certificates"
 
-want="$BUILD_PKGS"
-[ "${1:-}" = "--build-only" ] || want="$want $TEST_PKGS"
+case "${1:-}" in
+--build-only) want="$BUILD_PKGS" ;;
+--runtime) want="$RUNTIME_PKGS" ;;
+*) want="$BUILD_PKGS $TEST_PKGS" ;;
+esac
 
 missing=""
 for p in $want; do

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Creates the testbed's secrets, one file each, in DIR (default: the
+# directory of this script). Existing files are kept, so the secrets stay
+# stable across restarts; delete a file to get a new value.
+#
+# docker-compose mounts these files under /run/secrets/ (they are never
+# copied into an image); tests/testbed/run.sh makes a fresh set in its own
+# temporary directory. Values are hex, so they can go into any config file.
+#
+# Docker bind-mounts a secret with the host file's owner and mode and the
+# containers run as their own users, so the files are readable by all and
+# the directory is not (0700): only the host user can list or open them.
+set -eu
+
+dir="${1:-$(cd "$(dirname "$0")" && pwd)}"
+mkdir -p "$dir"
+chmod 0700 "$dir"
+
+# name:bytes
+for spec in \
+    radius_secret:24 \
+    radius_psk_password:24 \
+    psk_coap_aaa:16; do
+    name="${spec%%:*}"
+    bytes="${spec##*:}"
+    file="$dir/$name"
+    [ -s "$file" ] && continue
+    umask 022
+    od -An -tx1 -N"$bytes" /dev/urandom | tr -d ' \n' >"$file.new"
+    echo >>"$file.new"
+    mv "$file.new" "$file"
+    echo "generate: $file"
+done

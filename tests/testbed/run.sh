@@ -1,0 +1,9 @@
+#!/bin/sh
+# Runs the CSSF testbed without docker (see testbed.py): the services of
+# docker/docker-compose.yml on loopback, the scenario end to end, < 60 s.
+#   tests/testbed/run.sh [BUILD_DIR]
+set -eu
+here="$(cd "$(dirname "$0")" && pwd)"
+export CSE_SOURCE_DIR="${CSE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}"
+export CSE_BUILD_DIR="$(cd "${1:-${CSE_BUILD_DIR:-$CSE_SOURCE_DIR/build}}" && pwd)"
+exec python3 "$here/testbed.py"
