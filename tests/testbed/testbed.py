@@ -70,9 +70,9 @@ class Testbed:
             detail = fn(*args)
         except Exception as e:  # noqa: BLE001 - every failure is reported the same way
             self.failed += 1
-            print("FAIL %-58s %5.2f s\n    %s" % (name, time.monotonic() - t0, e), flush=True)
+            print("FAIL %-64s %5.2f s\n    %s" % (name, time.monotonic() - t0, e), flush=True)
             raise
-        print("PASS %-58s %5.2f s%s" % (name, time.monotonic() - t0,
+        print("PASS %-64s %5.2f s%s" % (name, time.monotonic() - t0,
                                           "  (%s)" % detail if detail else ""), flush=True)
 
     def spawn(self, name, argv, env, cwd=None):
@@ -191,16 +191,22 @@ class Testbed:
         return "Access-Accept with Tunnel-Password"
 
     def cse_env(self):
-        return {"CSE_HTTP_LISTEN": "127.0.0.1", "CSE_HTTP_PORT": "0",
+        return {"CSE_BIN": os.path.join(BUILD, "cse", "onem2m-cse"),
+                "CSE_CONFIG": os.path.join(DOCKER, "cse", "cse.ini"),
+                "SECRETS_DIR": self.secrets,
+                "CSE_HTTP_LISTEN": "127.0.0.1", "CSE_HTTP_PORT": "0",
                 "CSE_COAP_LISTEN": "127.0.0.1", "CSE_COAP_DTLS_PORT": "0",
                 "CSE_STORE_PATH": os.path.join(self.dir, "cse.db"),
                 "CSE_PLUGIN_PATH": os.path.join(BUILD, "plugin", "cssf.so"),
                 "CSE_PLUGIN_POLICY_DIR": os.path.join(DOCKER, "policies"),
-                "CSE_PLUGIN_AUDIT_FILE": os.path.join(self.dir, "audit.log")}
+                "CSE_PLUGIN_AUDIT_FILE": os.path.join(self.dir, "audit.log"),
+                "CSE_PLUGIN_RADIUS_AUTH_SERVERS": "127.0.0.1:%d" % self.radius_auth,
+                "CSE_PLUGIN_RADIUS_ACCT_SERVERS": "127.0.0.1:%d" % self.radius_acct,
+                "CSE_PLUGIN_RADIUS_SECRET_FILE": os.path.join(self.secrets, "radius_secret"),
+                "CSE_PLUGIN_RADIUS_ACCT_QUEUE": os.path.join(self.dir, "radius-acct.db")}
 
     def start_cse(self):
-        self.spawn("cse", [os.path.join(BUILD, "cse", "onem2m-cse"), "--config",
-                           os.path.join(DOCKER, "cse", "cse.ini")], self.cse_env())
+        self.spawn("cse", ["sh", os.path.join(DOCKER, "cse", "start.sh")], self.cse_env())
         out = self.wait_output("cse", r"listening on http://", 10)
         for m in LISTEN_RE.finditer(out):
             self.urls[m.group(1)] = (m.group(2), int(m.group(3)))
@@ -215,6 +221,43 @@ class Testbed:
                       "DEVICE_RN": rn, "READINGS": str(readings), "INTERVAL": "0"})
         check(p.returncode == 0, "device-http.sh exited %d" % p.returncode, p.stdout, p.stderr)
         return "%d readings written and read back" % readings
+
+    def device_coap(self, readings):
+        host, port = self.urls["coaps"]
+        p = self.run("device-coap", ["sh", os.path.join(DOCKER, "device", "device-coap.sh")],
+                     {"CSE_COAPS_URL": "coaps://%s:%d" % (host, port),
+                      "PSK_IDENTITY": "coap-sensor-aaa",
+                      "PSK_FILE": os.path.join(self.secrets, "psk_coap_aaa"),
+                      "DEVICE_ORIGIN": "Csensor-coap-1", "DEVICE_RN": "sensor-coap-1",
+                      "READINGS": str(readings), "INTERVAL": "0",
+                      "COAP_CLIENT": os.path.join(BUILD, "tools", "m2m-coap-client")})
+        check(p.returncode == 0, "device-coap.sh exited %d" % p.returncode, p.stdout, p.stderr)
+        check('method=psk identity="coap-sensor-aaa"' in self.output("cse"),
+              "no DTLS-PSK session in the CSE log")
+        check("Login OK: [coap-sensor-aaa]" in self.output("radius"), "RADIUS was not asked")
+        return "%d readings over DTLS-PSK, key from RADIUS" % readings
+
+    def coap(self, *args, psk=None):
+        host, port = self.urls["coaps"]
+        ident, key = psk or ("coap-sensor-aaa", "0x" + self.secret("psk_coap_aaa"))
+        argv = [os.path.join(BUILD, "tools", "m2m-coap-client"), "--timeout", "300",
+                "-u", ident, "-k", key] + list(args[:-1]) + [
+                    "coaps://%s:%d/%s" % (host, port, args[-1])]
+        p = self.run("coap-client", argv, {})
+        first = p.stdout.split("\n", 1)[0]
+        m = re.search(r"rsc=(\d+)", first)
+        return p.returncode, (int(m.group(1)) if m else None), p.stdout + p.stderr
+
+    def coap_denials(self):
+        rc, rsc, out = self.coap("-f", "Csensor-http-1", "cse-in/sensor-http-1/readings/la")
+        check(rsc == 4106, "DTLS identity speaking as another AE: expected 4106", out)
+        rc, rsc, out = self.coap("-f", "Csensor-coap-1", "-t", "4", "-d",
+                                 '{"m2m:cin":{"con":"1"}}', "cse-in/sensor-http-2")
+        check(rsc == 4103, "writing into another sensor's AE: expected 4103", out)
+        rc, rsc, out = self.coap("-f", "Csensor-coap-1", "cse-in",
+                                 psk=("coap-sensor-aaa", "0x" + "00" * 16))
+        check(rc == 2 and "handshake" in out, "a wrong key: no handshake", out)
+        return "4106, 4103, wrong key refused"
 
     def dashboard_reads(self):
         self.expect_http(2001, "POST", "cse-in", "Cdashboard", 2, {
@@ -273,10 +316,36 @@ class Testbed:
         check("99.9" not in text and "20.5" not in text, "resource content in the audit log")
         return "%d lines, %d denials" % (len(lines), len(denied))
 
-    def clean_stop(self):
-        codes = {name: self.stop(name) for name in reversed(list(self.procs))}
-        check(codes.get("cse") == 0, "onem2m-cse did not exit cleanly", codes, self.output("cse")[-2000:])
-        return ", ".join("%s %s" % kv for kv in codes.items())
+    def stop_cse(self):
+        rc = self.stop("cse")
+        check(rc == 0, "onem2m-cse exited %s" % rc, self.output("cse")[-2000:])
+        return "exit 0"
+
+    def accounting(self):
+        """Each DTLS session of the AAA device: a Start and a Stop (sent at
+        the latest when the plugin stops) in FreeRADIUS's detail file."""
+        path = os.path.join(self.dir, "radius", "radacct", "detail")
+        deadline = time.monotonic() + 5
+        while True:
+            text = open(path).read() if os.path.exists(path) else ""
+            recs = [r for r in text.split("\n\n") if 'User-Name = "coap-sensor-aaa"' in r]
+            starts = [r for r in recs if "Acct-Status-Type = Start" in r]
+            stops = [r for r in recs if "Acct-Status-Type = Stop" in r]
+            if (starts and len(stops) >= len(starts)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        check(starts, "no Accounting Start for coap-sensor-aaa", text[-2000:])
+        check(len(stops) == len(starts), "%d Starts, %d Stops" % (len(starts), len(stops)),
+              text[-2000:])
+        check(all("Acct-Session-Time" in r and "Acct-Input-Packets" in r for r in stops),
+              "Stop without session time or packet counts", stops[0])
+        check(all('NAS-Identifier = "/id-testbed"' in r for r in recs), "NAS-Identifier", recs[0])
+        return "%d sessions, Start and Stop each" % len(starts)
+
+    def stop_radius(self):
+        rc = self.stop("radius")
+        check(rc == 0, "freeradius exited %s" % rc, self.output("radius")[-2000:])
+        return "exit 0"
 
 
 def main():
@@ -293,9 +362,14 @@ def main():
                                                                        "sensor-http-1", 1)),
         ("dashboard: reads and discovers the readings", tb.dashboard_reads),
         ("deny: dashboard writes, foreign sensor, intruder, CAdmin", tb.denials),
+        ("device-coap: DTLS-PSK from RADIUS, write 3 readings, read back",
+         lambda: tb.device_coap(3)),
+        ("deny: DTLS-PSK as a foreign AE, foreign AE, wrong key", tb.coap_denials),
         ("deny: DTLS handshake with an unknown PSK identity", tb.dtls_unknown_psk),
         ("audit: permits and denials logged, no content", tb.audit),
-        ("stop: every service by PID, CSE exits 0", tb.clean_stop),
+        ("stop: onem2m-cse by PID, exit 0", tb.stop_cse),
+        ("accounting: Start/Stop per DTLS session in the detail file", tb.accounting),
+        ("stop: freeradius by PID, exit 0", tb.stop_radius),
     ]
     passed = 0
     try:
