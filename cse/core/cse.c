@@ -36,8 +36,13 @@ cse_store_t *cse_core_store(void) {
 
 /* ---- loading --------------------------------------------------------- */
 
+typedef struct loaded_item {
+    cse_res_t *res;
+    char *pi; /* parent ri as stored */
+} loaded_item_t;
+
 typedef struct loaded {
-    cse_res_t **items;
+    loaded_item_t *items;
     size_t n, cap;
     size_t bad;
 } loaded_t;
@@ -45,7 +50,6 @@ typedef struct loaded {
 static int load_row(void *arg, const char *ri, const char *pi, int ty, const char *json,
                     size_t len) {
     loaded_t *l = arg;
-    (void)pi;
     json_t *attrs = json_loadb(json, len, 0, NULL);
     const char *rn = json_string_value(json_object_get(attrs, "rn"));
     if (!json_is_object(attrs) || !rn || !cse_rtype_find(ty)) {
@@ -56,7 +60,7 @@ static int load_row(void *arg, const char *ri, const char *pi, int ty, const cha
     }
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
-        cse_res_t **items = realloc(l->items, cap * sizeof(*items));
+        loaded_item_t *items = realloc(l->items, cap * sizeof(*items));
         if (!items) {
             json_decref(attrs);
             return -1;
@@ -64,16 +68,29 @@ static int load_row(void *arg, const char *ri, const char *pi, int ty, const cha
         l->items = items;
         l->cap = cap;
     }
-    l->items[l->n++] = cse_res_new(ty, ri, rn, attrs);
+    cse_res_t *r = cse_res_new(ty, ri, rn, attrs);
+    cse_res_compact(r, json, len); /* the stored text is its serialized form */
+    l->items[l->n].res = r;
+    l->items[l->n++].pi = cse_xstrdup(pi ? pi : "");
     return 0;
 }
 
 /* Creation order: ct, then the order the store returned them. */
 static int by_creation(const void *a, const void *b) {
-    const cse_res_t *x = *(cse_res_t *const *)a, *y = *(cse_res_t *const *)b;
+    const cse_res_t *x = ((const loaded_item_t *)a)->res, *y = ((const loaded_item_t *)b)->res;
     if (x->ct_us != y->ct_us)
         return x->ct_us < y->ct_us ? -1 : 1;
     return x->revision < y->revision ? -1 : x->revision > y->revision;
+}
+
+static void loaded_free(loaded_t *l) {
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->items[i].res)
+            cse_res_free(l->items[i].res);
+        free(l->items[i].pi);
+    }
+    free(l->items);
+    memset(l, 0, sizeof(*l));
 }
 
 /* Attaches loaded resources to their parents (several passes if the store
@@ -85,11 +102,11 @@ static size_t attach_loaded(loaded_t *l) {
     for (int progress = 1; left && progress;) {
         progress = 0;
         for (size_t i = 0; i < l->n; i++) {
-            cse_res_t *r = l->items[i];
+            cse_res_t *r = l->items[i].res;
             if (!r)
                 continue;
-            const char *pi = json_string_value(json_object_get(r->attrs, "pi"));
-            cse_res_t *parent = pi && pi[0] ? cse_tree_by_ri(pi) : NULL;
+            const char *pi = l->items[i].pi;
+            cse_res_t *parent = pi[0] ? cse_tree_by_ri(pi) : NULL;
             int is_root = r->ty == CSE_TY_CSEBASE && !cse_tree_root();
             if (!parent && !is_root)
                 continue;
@@ -97,18 +114,16 @@ static size_t attach_loaded(loaded_t *l) {
                 cse_log(CSE_LOG_ERROR, "store: resource %s conflicts and was skipped", r->ri);
                 cse_res_free(r);
             }
-            l->items[i] = NULL;
+            l->items[i].res = NULL;
             left--;
             progress = 1;
         }
     }
-    for (size_t i = 0; i < l->n; i++) {
-        if (l->items[i]) {
+    for (size_t i = 0; i < l->n; i++)
+        if (l->items[i].res)
             cse_log(CSE_LOG_ERROR, "store: resource %s has no parent and was skipped",
-                    l->items[i]->ri);
-            cse_res_free(l->items[i]);
-        }
-    }
+                    l->items[i].res->ri);
+    loaded_free(l);
     return left;
 }
 
@@ -249,8 +264,6 @@ int cse_core_init(const cse_config_t *cfg, cse_store_t *store, char *err, size_t
         goto fail;
     }
     attach_loaded(&l);
-    free(l.items);
-    l.items = NULL;
     if (ensure_cse_base(cfg, err, err_cap) != 0)
         goto fail;
     cse_txn_t txn;
@@ -274,10 +287,7 @@ int cse_core_init(const cse_config_t *cfg, cse_store_t *store, char *err, size_t
     cse_log(CSE_LOG_INFO, "core ready: %zu resources, csi=%s", cse_tree_count(), cfg->cse_id);
     return 0;
 fail:
-    for (size_t i = 0; i < l.n && l.items; i++)
-        if (l.items[i])
-            cse_res_free(l.items[i]);
-    free(l.items);
+    loaded_free(&l);
     cse_tree_destroy();
     core.cfg = NULL;
     core.store = NULL;

@@ -39,16 +39,18 @@ int cse_filter_from_query(cse_filter_t *f, const cse_query_t *q, char *err, size
 }
 
 static int has_label(const cse_res_t *r, char *const *lbl, int nlbl) {
-    json_t *labels = json_object_get(r->attrs, "lbl");
+    json_t *attrs = cse_res_attrs((cse_res_t *)r);
+    json_t *labels = json_object_get(attrs, "lbl");
     size_t i;
     json_t *e;
+    int found = 0;
     json_array_foreach(labels, i, e) {
         const char *s = json_string_value(e);
-        for (int k = 0; s && k < nlbl; k++)
-            if (strcmp(s, lbl[k]) == 0)
-                return 1;
+        for (int k = 0; s && k < nlbl && !found; k++)
+            found = strcmp(s, lbl[k]) == 0;
     }
-    return 0;
+    json_decref(attrs);
+    return found;
 }
 
 int cse_filter_match(const cse_filter_t *f, const cse_res_t *r) {
@@ -68,7 +70,7 @@ int cse_filter_match(const cse_filter_t *f, const cse_res_t *r) {
     if ((f->exb && !(r->et_us && r->et_us < f->exb)) ||
         (f->exa && !(!r->et_us || r->et_us > f->exa)))
         return 0;
-    int has_st = json_object_get(r->attrs, "st") != NULL;
+    int has_st = r->has_st;
     if ((f->sts >= 0 && !(has_st && r->st < f->sts)) ||
         (f->stb >= 0 && !(has_st && r->st > f->stb)))
         return 0;

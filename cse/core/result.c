@@ -65,8 +65,8 @@ char *cse_result_single(cse_res_t *r, int rcn, json_t *modified, size_t *len) {
     case CSE_RCN_HIERARCHICAL_ADDRESS:
         return dump(json_pack("{s:s}", "m2m:uri", r->path), len);
     case CSE_RCN_HIERARCHICAL_ADDRESS_ATTRIBUTES:
-        return dump(json_pack("{s:{s:O,s:s}}", "m2m:rce", cse_rtype_wrapper(r->ty), r->attrs, "uri",
-                              r->path),
+        return dump(json_pack("{s:{s:o,s:s}}", "m2m:rce", cse_rtype_wrapper(r->ty),
+                              cse_res_attrs(r), "uri", r->path),
                     len);
     default: {
         /* rcn 9 without modified attributes (CREATE): what the CSE assigned. */

@@ -265,6 +265,7 @@ void cse_res_sync(cse_res_t *r) {
     r->et_us = attr_time(r->attrs, "et");
     if (r->path && r->et_us != old_et)
         heap_push(r); /* attached: index the new expiry */
+    r->has_st = json_object_get(r->attrs, "st") != NULL;
     r->st = (long)json_integer_value(json_object_get(r->attrs, "st"));
     r->cs = (long)json_integer_value(json_object_get(r->attrs, "cs"));
     cse_buf_t *old = atomic_exchange(&r->cache, NULL);
@@ -446,6 +447,42 @@ cse_buf_t *cse_res_json(cse_res_t *r) {
         return cse_buf_ref(expected);
     }
     return b;
+}
+
+json_t *cse_res_attrs(cse_res_t *r) {
+    if (r->attrs)
+        return json_incref(r->attrs);
+    cse_buf_t *b = cse_res_json(r);
+    if (!b)
+        return NULL;
+    json_t *a = json_loadb(b->data + b->inner_off, b->len - b->inner_off - 1, 0, NULL);
+    cse_buf_unref(b);
+    return a;
+}
+
+void cse_res_expand(cse_res_t *r) {
+    if (!r->attrs) {
+        r->attrs = cse_res_attrs(r);
+        if (!r->attrs)
+            abort();
+    }
+}
+
+void cse_res_compact(cse_res_t *r, const char *text, size_t len) {
+    const cse_rtype_t *t = cse_rtype_find(r->ty);
+    if (!t || !t->compact || !r->attrs)
+        return;
+    if (text) {
+        cse_buf_t *b = cse_buf_wrap(t->wrapper, text, len);
+        cse_buf_t *old = b ? atomic_exchange(&r->cache, b) : NULL;
+        cse_buf_unref(old);
+    }
+    cse_buf_t *b = cse_res_json(r);
+    if (!b)
+        return; /* out of memory: keep the attributes */
+    cse_buf_unref(b);
+    json_decref(r->attrs);
+    r->attrs = NULL;
 }
 
 int cse_res_expired(const cse_res_t *r, int64_t now_us) {

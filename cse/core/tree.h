@@ -32,7 +32,8 @@ typedef struct cse_buf {
 typedef struct cse_res {
     char *ri, *rn, *path; /* owned; path has no leading slash */
     int ty;
-    json_t *attrs; /* owned: every attribute, short names, ri/pi/ty included */
+    json_t *attrs; /* owned: every attribute, short names, ri/pi/ty included;
+                    * NULL for a compact resource (its cache holds them) */
     struct cse_res *parent;
     struct cse_res *first, *last; /* children in creation order */
     struct cse_res *prev, *next;  /* siblings */
@@ -43,6 +44,7 @@ typedef struct cse_res {
     int64_t ct_us, lt_us, et_us; /* et 0 = never expires */
     long st;                     /* stateTag (containers and instances) */
     long cs;                     /* contentSize of an instance */
+    unsigned char has_st;        /* st is one of its attributes */
 } cse_res_t;
 
 /* Creates the empty tree. Returns 0 or -1. */
@@ -88,6 +90,16 @@ cse_buf_t *cse_buf_ref(cse_buf_t *b);
 void cse_buf_unref(cse_buf_t *b);
 /* A buffer holding "{wrapper:" inner "}". */
 cse_buf_t *cse_buf_wrap(const char *wrapper, const char *inner, size_t inner_len);
+
+/* The attributes of r as a new reference (parsed again for a compact
+ * resource). Any lock held. NULL only when out of memory. */
+json_t *cse_res_attrs(cse_res_t *r);
+/* Write lock held (or r not shared): gives a compact resource its parsed
+ * attributes back, before they are changed. */
+void cse_res_expand(cse_res_t *r);
+/* Drops the parsed attributes of a compact type once its JSON is cached.
+ * With text (the stored attribute object), the cache is built from it. */
+void cse_res_compact(cse_res_t *r, const char *text, size_t len);
 
 /* 1 when r or an ancestor has expired at now_us. */
 int cse_res_expired(const cse_res_t *r, int64_t now_us);

@@ -58,6 +58,7 @@ int cse_txn_add(cse_txn_t *t, cse_res_t *parent, cse_res_t *r) {
         return -1;
     push_undo(t, CSE_UNDO_ADD, r);
     record_put(t, r);
+    cse_res_compact(r, NULL, 0);
     return 0;
 }
 
@@ -83,6 +84,7 @@ void cse_txn_remove(cse_txn_t *t, cse_res_t *r) {
 }
 
 void cse_txn_modify(cse_txn_t *t, cse_res_t *r) {
+    cse_res_expand(r);
     cse_undo_t *u = push_undo(t, CSE_UNDO_MODIFY, r);
     u->old_attrs = json_copy(r->attrs);
     if (!u->old_attrs)
@@ -94,6 +96,7 @@ void cse_txn_changed(cse_txn_t *t, cse_res_t *r, int persist) {
     r->revision = cse_tree_next_revision();
     if (persist)
         record_put(t, r);
+    cse_res_compact(r, NULL, 0);
 }
 
 void cse_txn_undo(cse_txn_t *t) {
@@ -115,6 +118,7 @@ void cse_txn_undo(cse_txn_t *t) {
             u->old_attrs = NULL;
             cse_res_sync(u->res);
             u->res->revision = cse_tree_next_revision();
+            cse_res_compact(u->res, NULL, 0);
             break;
         }
     }

@@ -11,8 +11,9 @@ static char *put(char **at, const char *s) {
 }
 
 void cse_view_fill(cse_view_t *vw, const cse_res_t *r) {
-    json_t *acpi = json_object_get(r->attrs, "acpi");
-    const char *cr = json_string_value(json_object_get(r->attrs, "cr"));
+    json_t *attrs = cse_res_attrs((cse_res_t *)r);
+    json_t *acpi = json_object_get(attrs, "acpi");
+    const char *cr = json_string_value(json_object_get(attrs, "cr"));
     const char *pi = r->parent ? r->parent->ri : "";
     size_t nacpi = json_is_array(acpi) ? json_array_size(acpi) : 0;
     size_t need = strlen(r->ri) + strlen(r->rn) + strlen(pi) + strlen(r->path) + 4 +
@@ -40,6 +41,7 @@ void cse_view_fill(cse_view_t *vw, const cse_res_t *r) {
     vw->v.acpi_count = (int)nacpi;
     vw->v.has_acpi = json_is_array(acpi);
     vw->v.revision = r->revision;
+    json_decref(attrs);
 }
 
 void cse_view_clear(cse_view_t *vw) {

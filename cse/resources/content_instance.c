@@ -85,6 +85,7 @@ const cse_rtype_t cse_rtype_cin = {
     .deletable = 1,
     .has_cr = 1,
     .has_st = 1,
+    .compact = 1,
     .create = cin_create,
     .added = cin_added,
     .removed = cin_removed,

@@ -50,6 +50,7 @@ typedef struct cse_rtype {
     const int *parents;                /* allowed parent types, 0 ends; NULL = not creatable */
     int updatable, deletable;
     int has_acpi, has_cr, has_st;
+    int compact; /* keep only the serialized form in memory (immutable, numerous) */
     /* CREATE: validates and completes op->attrs. Returns 0 or an rsc. */
     int (*create)(cse_op_t *op);
     /* After op->res is attached (e.g. container bookkeeping). Returns 0 or an rsc. */

@@ -24,6 +24,19 @@ static int per_thread;
 static double get_seconds;
 static volatile int stop_gets;
 
+/* Resident memory of this process in kB. */
+static long rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = atol(line + 6);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -93,6 +106,7 @@ int main(int argc, char **argv) {
         "{\"m2m:ae\":{\"rn\":\"bench\",\"api\":\"Nb\",\"rr\":true,\"srv\":[\"3\"]}}");
     one(CSE_OP_CREATE, "/cse-in/bench", 3, "{\"m2m:cnt\":{\"rn\":\"data\",\"mni\":100000}}");
 
+    long rss_before = rss_kb();
     pthread_t *t = calloc((size_t)threads, sizeof(*t));
     long *counts = calloc((size_t)threads, sizeof(*counts));
     double t0 = now_s();
@@ -107,6 +121,8 @@ int main(int argc, char **argv) {
     long total = (long)threads * per_thread;
     printf("durable contentInstance creates: %ld in %.2fs = %.0f/s (%d threads, %ld failed)\n",
            total, dt, total / dt, threads, failed);
+    printf("memory: %.0f bytes per contentInstance (RSS growth over the run)\n",
+           (rss_kb() - rss_before) * 1024.0 / (double)total);
 
     memset(counts, 0, (size_t)threads * sizeof(*counts));
     t0 = now_s();

@@ -8,6 +8,7 @@
 #include "cse_test_util.h"
 #include "cse/core/rsc.h"
 #include "cse/plugin.h"
+#include "cse/core/tree.h"
 #include "cse/store/store.h"
 
 #define AE_BODY "{\"m2m:ae\":{\"rn\":\"%s\",\"api\":\"Nweather\",\"rr\":true,\"srv\":[\"3\"]}}"
@@ -154,6 +155,14 @@ static void test_container_and_instances(void **state) {
     assert_int_equal(r.rsc, 2000);
     assert_string_equal(json_string_value(json_object_get(test_inner(&r, "m2m:cin"), "con")), "v4");
     test_resp_free(&r);
+    /* Instances are kept compact: only their serialized form stays in memory. */
+    cse_tree_rdlock();
+    cse_res_t *cin = cse_tree_by_path("cse-in/dev/temp", 15)->last;
+    assert_null(cin->attrs);
+    json_t *a = cse_res_attrs(cin);
+    assert_string_equal(json_string_value(json_object_get(a, "con")), "v4");
+    json_decref(a);
+    cse_tree_unlock();
     r = test_req(CSE_OP_RETRIEVE, "/cse-in/dev/temp/ol", "Cdev", 0, NULL, NULL);
     assert_string_equal(json_string_value(json_object_get(test_inner(&r, "m2m:cin"), "con")), "v2");
     test_resp_free(&r);

@@ -21,7 +21,9 @@ static int teardown(void **state) {
     return 0;
 }
 
-#define POLICY "{\"pv\":{\"acr\":[{\"acor\":[\"all\"],\"acop\":2}]},\"pvs\":{\"acr\":[{\"acor\":[\"CAdmin\"],\"acop\":63}]}}"
+#define POLICY                                                                                     \
+    "{\"pv\":{\"acr\":[{\"acor\":[\"all\"],\"acop\":2}]},\"pvs\":{\"acr\":[{\"acor\":[\"CAdmin\"]" \
+    ",\"acop\":63}]}}"
 
 static void test_identity(void **state) {
     (void)state;
@@ -83,8 +85,9 @@ static void test_apply(void **state) {
     test_resp_free(&r);
     /* Errors. */
     assert_int_equal(cse_resource_apply("cse-in/none", 1, "p", POLICY, err, sizeof(err)), 4004);
-    assert_int_equal(cse_resource_apply("cse-in", 1, "p", "{\"pv\":{\"acr\":[]},\"pvs\":{\"acr\":[]}}",
-                                        err, sizeof(err)),
+    assert_int_equal(cse_resource_apply("cse-in", 1, "p",
+                                        "{\"pv\":{\"acr\":[]},\"pvs\":{\"acr\":[]}}", err,
+                                        sizeof(err)),
                      4000);
     assert_non_null(strstr(err, "pvs"));
     assert_int_equal(cse_resource_apply("cse-in", 1, "p", "not json", err, sizeof(err)), 4000);
