@@ -45,7 +45,8 @@ int cse_ae_assign_id(const char *from, const char *cse_id, char *aei, size_t cap
 }
 
 int cse_ae_check_api(const char *api, const char *rvi, char *err, size_t cap) {
-    int old_release = rvi && (strcmp(rvi, "2a") == 0 || strcmp(rvi, "3") == 0);
+    /* Requests without a release version come from releases 1 and 2. */
+    int old_release = !rvi || !rvi[0] || strcmp(rvi, "2a") == 0 || strcmp(rvi, "3") == 0;
     if (!api || !api[0] || !(api[0] == 'N' || api[0] == 'R' || (api[0] == 'r' && old_release))) {
         snprintf(err, cap, "api must start with 'N' or 'R'%s", old_release ? " (or 'r')" : "");
         return -1;

@@ -13,7 +13,9 @@
 int cse_ae_assign_id(const char *from, const char *cse_id, char *aei, size_t cap, char *err,
                      size_t err_cap);
 
-/* Checks an api value for release rvi. Returns 0 or -1 with a reason. */
+/* Checks an api value for release rvi ("" or NULL: no release given, as
+ * from releases 1 and 2, where a lower-case 'r' is still allowed).
+ * Returns 0 or -1 with a reason. */
 int cse_ae_check_api(const char *api, const char *rvi, char *err, size_t cap);
 
 #endif

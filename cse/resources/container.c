@@ -7,15 +7,10 @@
 #include "cse/resources/validator.h"
 
 static const cse_attr_rule_t rules[] = {
-    {"mni", CSE_AK_NNINT, CSE_AU_O, CSE_AU_O},
-    {"mbs", CSE_AK_NNINT, CSE_AU_O, CSE_AU_O},
-    {"mia", CSE_AK_NNINT, CSE_AU_O, CSE_AU_O},
-    {"cni", CSE_AK_NNINT, CSE_AU_NP, CSE_AU_NP},
-    {"cbs", CSE_AK_NNINT, CSE_AU_NP, CSE_AU_NP},
-    {"li", CSE_AK_STR, CSE_AU_O, CSE_AU_O},
-    {"or", CSE_AK_STR, CSE_AU_O, CSE_AU_O},
-    {"disr", CSE_AK_BOOL, CSE_AU_O, CSE_AU_O},
-    {NULL, 0, 0, 0},
+    {"mni", CSE_AK_NNINT, CSE_AU_O, CSE_AU_O},   {"mbs", CSE_AK_NNINT, CSE_AU_O, CSE_AU_O},
+    {"mia", CSE_AK_NNINT, CSE_AU_O, CSE_AU_O},   {"cni", CSE_AK_NNINT, CSE_AU_NP, CSE_AU_NP},
+    {"cbs", CSE_AK_NNINT, CSE_AU_NP, CSE_AU_NP}, {"li", CSE_AK_STR, CSE_AU_O, CSE_AU_O},
+    {"or", CSE_AK_STR, CSE_AU_O, CSE_AU_O},      {NULL, 0, 0, 0},
 };
 
 static const int parents[] = {CSE_TY_CSEBASE, CSE_TY_AE, CSE_TY_CNT, 0};

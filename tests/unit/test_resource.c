@@ -156,6 +156,8 @@ static void test_ae_ids(void **state) {
     assert_int_equal(cse_ae_check_api("rLegacy", "3", err, sizeof(err)), 0);
     assert_int_equal(cse_ae_check_api("rLegacy", "2a", err, sizeof(err)), 0);
     assert_int_equal(cse_ae_check_api("rLegacy", "4", err, sizeof(err)), -1);
+    assert_int_equal(cse_ae_check_api("rLegacy", "5", err, sizeof(err)), -1);
+    assert_int_equal(cse_ae_check_api("rLegacy", "", err, sizeof(err)), 0);
     assert_int_equal(cse_ae_check_api("Rreg", "4", err, sizeof(err)), 0);
     assert_int_equal(cse_ae_check_api("", "4", err, sizeof(err)), -1);
     assert_int_equal(cse_ae_check_api("nlower", "3", err, sizeof(err)), -1);
