@@ -232,8 +232,9 @@ static int try_route(struct MHD_Connection *c, http_conn_t *hc, const cse_http_i
     }
     cse_evt_http_route_t ev;
     memset(&ev, 0, sizeof(ev));
-    ev.version = 1;
+    ev.version = 2;
     ev.sec = &sec;
+    ev.origin = conn_header(c, "X-M2M-Origin");
     ev.method = in->method;
     ev.path = in->path;
     ev.query = hc->has_query ? hc->query : NULL;

@@ -284,7 +284,7 @@ typedef struct cse_evt_reload {
 
 /* HTTP_ROUTE: a plugin-owned REST endpoint (e.g. /cssf/v1/...). */
 typedef struct cse_evt_http_route {
-    int version; /* 1 */
+    int version; /* 2 (fields marked v2 are read only when version >= 2) */
     const cse_security_context_t *sec;
     const char *method; /* "GET", "POST", ... */
     const char *path; /* request path including the prefix */
@@ -296,7 +296,8 @@ typedef struct cse_evt_http_route {
     int status; /* HTTP status */
     char *response_body; /* cse_malloc'd, freed by the host */
     char response_content_type[64];
-    void *reserved[8];
+    const char *origin; /* v2: X-M2M-Origin as sent, NULL if absent */
+    void *reserved[7];
 } cse_evt_http_route_t;
 
 typedef int (*cse_plugin_callback_fn)(int event, void *event_data, void *userdata);
