@@ -13,7 +13,7 @@
 
 #define KNOWN_KEYS                                                                                 \
     "policy_dir, authentication, trust_claimed_admin, audit_file, audit_max_bytes, "               \
-    "check_policies"
+    "check_policies, master_key_file"
 
 static int parse_bool(const char *v, int *out) {
     static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no",
@@ -80,6 +80,9 @@ int cssf_options_parse(cssf_options_t *o, const cse_plugin_opt_t *opts, int nopt
                 return -1;
         } else if (strcmp(k, "audit_file") == 0) {
             if (copy_path(o->audit_file, sizeof(o->audit_file), k, v, err, err_cap) < 0)
+                return -1;
+        } else if (strcmp(k, "master_key_file") == 0) {
+            if (copy_path(o->master_key_file, sizeof(o->master_key_file), k, v, err, err_cap) < 0)
                 return -1;
         } else if (strcmp(k, "check_policies") == 0) {
             if (copy_path(o->check_policies, sizeof(o->check_policies), k, v, err, err_cap) < 0)

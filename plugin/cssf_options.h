@@ -11,12 +11,13 @@
 #include "cse/plugin.h"
 
 typedef struct cssf_options {
-    char policy_dir[PATH_MAX];     /* "policies" */
-    int authn_mode;                /* enum cssf_authn_mode, default required */
-    int trust_claimed_admin;       /* only with optional */
-    char audit_file[PATH_MAX];     /* "audit.log" */
-    size_t audit_max_bytes;        /* 10 MiB; 0 = never rotate */
-    char check_policies[PATH_MAX]; /* "" = normal start */
+    char policy_dir[PATH_MAX];      /* "policies" */
+    int authn_mode;                 /* enum cssf_authn_mode, default required */
+    int trust_claimed_admin;        /* only with optional */
+    char audit_file[PATH_MAX];      /* "audit.log" */
+    size_t audit_max_bytes;         /* 10 MiB; 0 = never rotate */
+    char check_policies[PATH_MAX];  /* "" = normal start */
+    char master_key_file[PATH_MAX]; /* "" = master.key beside the store (registry) */
 } cssf_options_t;
 
 /* Fills o from opts over the defaults. 0, or -1 with a message in err. */

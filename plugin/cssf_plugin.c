@@ -7,6 +7,9 @@
  * which RELOAD swaps atomically.
  */
 #include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include "cse/host.h"
 #include "cse/plugin.h"
 #include "plugin/aaa/aaa.h"
+#include "plugin/admin/admin.h"
 #include "plugin/authn/authn.h"
 #include "plugin/authn/registration.h"
 #include "plugin/authz/authorize.h"
@@ -24,6 +28,9 @@
 #include "plugin/data/policy.h"
 #include "plugin/data/policy_apply.h"
 #include "plugin/data/policy_snapshot.h"
+#include "plugin/data/registry.h"
+#include "plugin/data/registry_events.h"
+#include "plugin/data/registry_sessions.h"
 
 /* Weak, so the plugin's objects also link into programs without the CSE
  * core (unit tests, fuzzers). A host that loads the plugin exports them
@@ -35,10 +42,11 @@
 #pragma weak cse_callback_register
 #pragma weak cse_strdup
 #pragma weak cse_free
+#pragma weak cse_host_store_path
 
 static int host_complete(void) {
     return cse_resource_get && cse_resource_apply && cse_host_cse_id && cse_host_resource_name &&
-           cse_callback_register && cse_strdup && cse_free;
+           cse_callback_register && cse_strdup && cse_free && cse_host_store_path;
 }
 
 typedef struct cssf_state {
@@ -46,7 +54,11 @@ typedef struct cssf_state {
     cssf_policy_holder_t policy;
     cssf_audit_t *audit;
     cssf_authz_t *authz;
-    cssf_aaa_t *aaa; /* NULL without radius_* servers */
+    cssf_aaa_t *aaa;             /* NULL without radius_* servers */
+    cssf_registry_t *registry;   /* devices (plugin/data/registry*) */
+    cssf_sessions_t *sessions;   /* open sessions per identity, for revocation */
+    cssf_admin_t *admin;         /* /cssf/v1 (plugin/admin) */
+    pthread_mutex_t reload_lock; /* RELOAD and the admin's policy apply, one at a time */
 } cssf_state_t;
 
 CSE_PLUGIN_EXPORT int cse_plugin_version(int count, const int *supported) {
@@ -108,17 +120,37 @@ static int deny_with(int *rsc_out, char **reason_out, int rsc, const char *reaso
     return CSE_PLUGIN_DENY;
 }
 
+/* The authentication decision for a request (also for the admin API's
+ * callers): a suspended device is refused first, then the policy decides
+ * with the registry as the second source of identity bindings. */
+static void authenticate(cssf_state_t *st, const cssf_policy_t *pol,
+                         const cse_security_context_t *sec, const char *from, int operation,
+                         int resource_type, const char *to, cssf_authn_decision_t *d) {
+    cssf_identity_source_t source = {cssf_registry_source_may_use, st->registry};
+    cssf_authn_request_t req = {cse_host_cse_id(),   sec->binding, sec->assoc_method,
+                                sec->assoc_identity, from,         operation,
+                                resource_type,       to,           &source};
+    char why[160];
+    if (cssf_registry_check_association(st->registry, sec, why, sizeof(why)) < 0) {
+        memset(d, 0, sizeof(*d));
+        d->deny = 1;
+        d->rsc = 4106;
+        d->unauth_rule = -1;
+        d->originator = from ? from : "";
+        snprintf(d->reason, sizeof(d->reason), "%s", why);
+        return;
+    }
+    cssf_authn_decide(pol, &req, ae_registered, NULL, d);
+}
+
 static int on_authenticate(int event, void *data, void *userdata) {
     cssf_state_t *st = userdata;
     cse_evt_authenticate_t *ev = data;
     if (!ev || ev->version < 1 || !ev->sec)
         return CSE_PLUGIN_DEFER;
     cssf_policy_t *pol = cssf_policy_holder_acquire(&st->policy);
-    cssf_authn_request_t req = {
-        cse_host_cse_id(), ev->sec->binding, ev->sec->assoc_method, ev->sec->assoc_identity,
-        ev->from,          ev->operation,    ev->resource_type,     ev->to};
     cssf_authn_decision_t d;
-    cssf_authn_decide(pol, &req, ae_registered, NULL, &d);
+    authenticate(st, pol, ev->sec, ev->from, ev->operation, ev->resource_type, ev->to, &d);
     if (!d.deny && strlen(d.originator) >= ev->identity_cap) {
         d.deny = 1;
         d.rsc = 4000;
@@ -156,7 +188,9 @@ static int on_authorize(int event, void *data, void *userdata) {
         return CSE_PLUGIN_DEFER;
     char decision[256] = "";
     int rsc = 4103;
-    int result = cssf_authz_decide(st->authz, ev, NULL, decision, sizeof(decision), &rsc);
+    cssf_registry_locate_ctx_t where = {st->registry, ev->sec};
+    cssf_authz_env_t env = {.locate = cssf_registry_locate_hook, .locate_arg = &where};
+    int result = cssf_authz_decide(st->authz, ev, &env, decision, sizeof(decision), &rsc);
     if (result == CSE_PLUGIN_OK) {
         /* The matching rule travels back to the host for the request's
          * audit line (ACCOUNTING decision_reason). */
@@ -196,12 +230,14 @@ static int on_register_ae(int event, void *data, void *userdata) {
         return CSE_PLUGIN_DEFER;
     cssf_policy_t *pol = cssf_policy_holder_acquire(&st->policy);
     const cse_security_context_t *sec = ev->sec;
+    cssf_identity_source_t source = {cssf_registry_source_may_use, st->registry};
     cssf_registration_request_t req = {cse_host_cse_id(),
                                        sec ? sec->assoc_method : CSE_ASSOC_NONE,
                                        sec ? sec->assoc_identity : NULL,
                                        ev->from,
                                        ev->aei,
-                                       ev->api};
+                                       ev->api,
+                                       &source};
     cssf_registration_decision_t d;
     cssf_registration_check(pol, &req, &d);
     int result = CSE_PLUGIN_OK;
@@ -268,17 +304,36 @@ static int on_accounting(int event, void *data, void *userdata) {
     if (!quiet)
         audit(st, &r);
     cssf_policy_release(pol);
+    if (ev->sec && ev->kind == CSE_ACCT_SESSION_START && ev->sec->assoc_method != CSE_ASSOC_NONE)
+        cssf_sessions_start(st->sessions, ev->sec->session_id, ev->sec->assoc_identity);
+    else if (ev->sec && ev->kind == CSE_ACCT_SESSION_STOP)
+        cssf_sessions_stop(st->sessions, ev->sec->session_id);
     cssf_aaa_on_accounting(st->aaa, ev);
     return CSE_PLUGIN_OK;
 }
 
-/* --- PSK_LOOKUP (PSKs from AAA) -------------------------------------------- */
+/* --- PSK_LOOKUP (the device registry, then AAA) ------------------------------ */
 
 static int on_psk_lookup(int event, void *data, void *userdata) {
     cssf_state_t *st = userdata;
     cse_evt_psk_lookup_t *ev = data;
-    char reason[256];
-    int result = cssf_aaa_on_psk_lookup(st->aaa, ev, reason, sizeof(reason));
+    char reason[256], device[CSSF_DEVICE_ID_MAX + 1] = "";
+    int aaa_backed = 0;
+    int result = cssf_registry_on_psk_lookup(st->registry, ev, &aaa_backed, device, sizeof(device),
+                                             reason, sizeof(reason));
+    if (result == CSE_PLUGIN_DENY) {
+        cssf_audit_record_t r = {.event = "psk_lookup",
+                                 .binding = ev->binding,
+                                 .identity = ev->identity,
+                                 .method = "registry",
+                                 .decision = "deny",
+                                 .reason = reason};
+        audit(st, &r);
+        return result;
+    }
+    if (result == CSE_PLUGIN_OK)
+        return result;
+    result = cssf_aaa_on_psk_lookup(st->aaa, ev, reason, sizeof(reason));
     if (result != CSE_PLUGIN_OK && reason[0]) {
         cssf_audit_record_t r = {.event = "psk_lookup",
                                  .binding = ev->binding,
@@ -353,6 +408,137 @@ static int on_reload(int event, void *data, void *userdata) {
     return CSE_PLUGIN_OK;
 }
 
+static int on_reload_serialized(int event, void *data, void *userdata) {
+    cssf_state_t *st = userdata;
+    pthread_mutex_lock(&st->reload_lock);
+    int result = on_reload(event, data, userdata);
+    pthread_mutex_unlock(&st->reload_lock);
+    return result;
+}
+
+/* --- CERT_CHECK, HTTP_ROUTE and the admin API's hooks ------------------------- */
+
+/* A registered device's certificate binds its identity; otherwise a SAN
+ * the policy names (identities or admins) binds itself. */
+static int on_cert_check(int event, void *data, void *userdata) {
+    cssf_state_t *st = userdata;
+    cse_evt_cert_check_t *ev = data;
+    char reason[256], device[CSSF_DEVICE_ID_MAX + 1] = "";
+    int result = cssf_registry_on_cert_check(st->registry, ev, device, sizeof(device), reason,
+                                             sizeof(reason));
+    if (result == CSE_PLUGIN_DENY) {
+        cssf_audit_record_t r = {.event = "cert_check",
+                                 .binding = ev->binding,
+                                 .identity = ev->san_uri,
+                                 .method = "certificate",
+                                 .decision = "deny",
+                                 .reason = reason};
+        audit(st, &r);
+    }
+    if (result != CSE_PLUGIN_DEFER || !ev || ev->version < 1 || !ev->san_uri)
+        return result;
+    cssf_policy_t *pol = cssf_policy_holder_acquire(&st->policy);
+    if ((cssf_policy_is_admin(pol, ev->san_uri) || cssf_policy_identity(pol, ev->san_uri)) &&
+        strlen(ev->san_uri) < ev->identity_cap) {
+        memcpy(ev->identity, ev->san_uri, strlen(ev->san_uri) + 1);
+        result = CSE_PLUGIN_OK;
+    }
+    cssf_policy_release(pol);
+    return result;
+}
+
+static int on_http_route(int event, void *data, void *userdata) {
+    cssf_state_t *st = userdata;
+    return cssf_admin_route(st->admin, data);
+}
+
+static void admin_authenticate(void *ctx, const cse_security_context_t *sec, const char *origin,
+                               int operation, const char *path, cssf_admin_caller_t *out) {
+    cssf_state_t *st = ctx;
+    cssf_policy_t *pol = cssf_policy_holder_acquire(&st->policy);
+    cssf_authn_decision_t d;
+    authenticate(st, pol, sec, origin, operation, 0, path, &d);
+    memset(out, 0, sizeof(*out));
+    out->denied = d.deny;
+    out->is_admin = !d.deny && d.is_admin;
+    out->trusted_claim = !d.deny && d.trusted_claim;
+    if (sec->assoc_method != CSE_ASSOC_NONE && sec->assoc_identity)
+        snprintf(out->identity, sizeof(out->identity), "%s", sec->assoc_identity);
+    snprintf(out->reason, sizeof(out->reason), "%s", d.reason);
+    cssf_policy_release(pol);
+}
+
+static int admin_reload(void *ctx, char *why, size_t why_cap) {
+    cse_evt_reload_t ev = {.version = 1};
+    int result = on_reload_serialized(CSE_EVT_RELOAD, &ev, ctx);
+    snprintf(why, why_cap, "%s", ev.reason ? ev.reason : "");
+    cse_free(ev.reason);
+    return result == CSE_PLUGIN_OK ? 0 : -1;
+}
+
+/* A revoked credential: its sessions' accounting stops now (the host has
+ * no call to close a (D)TLS session; every further request on it is
+ * refused by AUTHENTICATE). */
+static void admin_revoked(void *ctx, const char *device, const char *psk_identity,
+                          const char *cert) {
+    cssf_state_t *st = ctx;
+    const char *ids[2] = {psk_identity, cert};
+    uint64_t sids[64];
+    for (int i = 0; i < 2; i++) {
+        size_t n;
+        while ((n = cssf_sessions_take(st->sessions, ids[i], sids, 64)) > 0)
+            for (size_t k = 0; k < n; k++)
+                cssf_aaa_session_stop(st->aaa, sids[k]);
+    }
+    cse_log(CSE_LOG_INFO, "cssf: device %s: credentials revoked", device);
+}
+
+static void admin_health(void *ctx, json_t *doc, int *ok) {
+    cssf_state_t *st = ctx;
+    cssf_radius_server_status_t servers[8];
+    size_t n = 0;
+    if (!st->aaa)
+        return;
+    int alive = cssf_radius_status(cssf_aaa_radius(st->aaa), servers, 8, &n);
+    json_t *list = json_array();
+    for (size_t i = 0; i < n && i < 8; i++)
+        json_array_append_new(list,
+                              json_pack("{s:s,s:b,s:I,s:s}", "server", servers[i].name, "alive",
+                                        servers[i].alive, "rtt_ms", (json_int_t)servers[i].rtt_ms,
+                                        "reason", servers[i].reason));
+    json_object_set_new(doc, "radius", json_pack("{s:b,s:o}", "ok", alive > 0, "servers", list));
+    if (alive <= 0)
+        *ok = 0;
+}
+
+/* Opens the registry in the CSE's store; the master key defaults to
+ * master.key beside the store (or in the policy directory without one). */
+static int open_registry(cssf_state_t *st, char *err, size_t err_cap) {
+    const char *db = cse_host_store_path();
+    char key[PATH_MAX], dir[PATH_MAX];
+    int file_store = db && *db && strcmp(db, ":memory:") != 0;
+    if (st->opts.master_key_file[0])
+        snprintf(key, sizeof(key), "%s", st->opts.master_key_file);
+    else {
+        snprintf(dir, sizeof(dir), "%s", file_store ? db : st->opts.policy_dir);
+        snprintf(key, sizeof(key), "%.4000s/master.key", file_store ? dirname(dir) : dir);
+    }
+    cssf_registry_options_t ro = {file_store ? db : ":memory:", key, cse_host_cse_id()};
+    if (cssf_registry_open(&ro, &st->registry, err, err_cap) < 0)
+        return -1;
+    cssf_admin_config_t ac = {st->registry,
+                              st->audit,
+                              st->opts.audit_file,
+                              st->opts.policy_dir,
+                              policy_defaults(&st->opts),
+                              {admin_authenticate, admin_reload, admin_revoked, admin_health, st}};
+    if (!(st->sessions = cssf_sessions_create()) || !(st->admin = cssf_admin_create(&ac))) {
+        snprintf(err, err_cap, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* --- init / cleanup -------------------------------------------------------- */
 
 /* --check-policies: validate a directory, report, no side effects. */
@@ -389,11 +575,15 @@ static void warn_trust_claimed_admin(const cssf_options_t *o) {
 static void state_free(cssf_state_t *st) {
     if (!st)
         return;
+    cssf_admin_destroy(st->admin);
+    cssf_registry_close(st->registry);
+    cssf_sessions_destroy(st->sessions);
     cssf_aaa_destroy(st->aaa); /* queues the Stop of open sessions */
     cssf_audit_close(st->audit);
     if (st->authz)
         cssf_authz_destroy(st->authz);
     cssf_policy_holder_destroy(&st->policy);
+    pthread_mutex_destroy(&st->reload_lock);
     free(st);
 }
 
@@ -401,12 +591,10 @@ static const struct {
     int event;
     cse_plugin_callback_fn fn;
 } callbacks[] = {
-    {CSE_EVT_AUTHENTICATE, on_authenticate},
-    {CSE_EVT_AUTHORIZE, on_authorize},
-    {CSE_EVT_REGISTER_AE, on_register_ae},
-    {CSE_EVT_ACCOUNTING, on_accounting},
-    {CSE_EVT_RELOAD, on_reload},
-    {CSE_EVT_PSK_LOOKUP, on_psk_lookup},
+    {CSE_EVT_AUTHENTICATE, on_authenticate}, {CSE_EVT_AUTHORIZE, on_authorize},
+    {CSE_EVT_REGISTER_AE, on_register_ae},   {CSE_EVT_ACCOUNTING, on_accounting},
+    {CSE_EVT_RELOAD, on_reload_serialized},  {CSE_EVT_PSK_LOOKUP, on_psk_lookup},
+    {CSE_EVT_CERT_CHECK, on_cert_check},     {CSE_EVT_HTTP_ROUTE, on_http_route},
 };
 
 CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
@@ -419,6 +607,7 @@ CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
         return 1;
     }
     cssf_policy_holder_init(&st->policy, NULL);
+    pthread_mutex_init(&st->reload_lock, NULL);
     /* radius_* options belong to plugin/aaa; the rest to cssf_options. */
     cssf_aaa_config_t aaa_cfg;
     cssf_aaa_config_init(&aaa_cfg);
@@ -465,6 +654,10 @@ CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
     }
     if (!(st->authz = cssf_authz_create())) {
         cse_log(CSE_LOG_ERROR, "cssf: cannot create the authorization cache");
+        goto fail;
+    }
+    if (open_registry(st, err, sizeof(err)) < 0) {
+        cse_log(CSE_LOG_ERROR, "cssf: device registry: %s", err);
         goto fail;
     }
     for (size_t i = 0; i < sizeof(callbacks) / sizeof(callbacks[0]); i++) {

@@ -21,8 +21,8 @@ cssf_admin_t *cssf_admin_create(const cssf_admin_config_t *cfg) {
     a->policy_defaults = cfg->policy_defaults;
     a->audit_file = strdup(cfg->audit_file ? cfg->audit_file : "");
     a->policy_dir = strdup(cfg->policy_dir ? cfg->policy_dir : "");
-    a->acp_parent = strdup(cfg->policy_defaults.acp_parent ? cfg->policy_defaults.acp_parent
-                                                           : "cse-in");
+    a->acp_parent =
+        strdup(cfg->policy_defaults.acp_parent ? cfg->policy_defaults.acp_parent : "cse-in");
     pthread_mutex_init(&a->policy_lock, NULL);
     if (!a->audit_file || !a->policy_dir || !a->acp_parent) {
         cssf_admin_destroy(a);
@@ -80,8 +80,8 @@ int cssf_admin_error(cssf_admin_req_t *rq, int status, const char *field, const 
 json_t *cssf_admin_body(cssf_admin_req_t *rq, size_t max) {
     int status = 400;
     char why[256];
-    json_t *doc = cssf_admin_parse_object(rq->ev->body, rq->ev->body_len, max,
-                                          rq->ev->content_type, &status, why, sizeof(why));
+    json_t *doc = cssf_admin_parse_object(rq->ev->body, rq->ev->body_len, max, rq->ev->content_type,
+                                          &status, why, sizeof(why));
     if (!doc)
         cssf_admin_error(rq, status, NULL, "%s", why);
     return doc;
@@ -187,8 +187,8 @@ int cssf_admin_route(cssf_admin_t *a, cse_evt_http_route_t *ev) {
     rq->origin = ev->version >= 2 ? ev->origin : NULL;
     char why[128];
     if (a->hooks.authenticate)
-        a->hooks.authenticate(a->hooks.ctx, ev->sec, rq->origin, operation_of(rq->method),
-                              ev->path, &rq->caller);
+        a->hooks.authenticate(a->hooks.ctx, ev->sec, rq->origin, operation_of(rq->method), ev->path,
+                              &rq->caller);
     else
         snprintf(rq->caller.reason, sizeof(rq->caller.reason), "no authentication available");
     if (rq->caller.denied || !a->hooks.authenticate) {
@@ -219,16 +219,16 @@ int cssf_admin_health(cssf_admin_t *a, cssf_admin_req_t *rq) {
     cssf_registry_health(a->registry, &h);
     int ok = h.store_ok && !h.stale;
     json_t *doc = json_object();
-    json_object_set_new(doc, "store", h.store_ok ? json_pack("{s:b}", "ok", 1)
-                                                 : json_pack("{s:b,s:s}", "ok", 0, "error",
-                                                             h.error));
+    json_object_set_new(doc, "store",
+                        h.store_ok ? json_pack("{s:b}", "ok", 1)
+                                   : json_pack("{s:b,s:s}", "ok", 0, "error", h.error));
     json_object_set_new(doc, "registry",
                         json_pack("{s:I,s:I,s:s,s:b}", "devices", (json_int_t)h.devices,
-                                  "suspended", (json_int_t)h.suspended, "key_id", h.key_id,
-                                  "stale", h.stale));
+                                  "suspended", (json_int_t)h.suspended, "key_id", h.key_id, "stale",
+                                  h.stale));
     if (a->audit)
-        json_object_set_new(doc, "audit",
-                            json_pack("{s:I}", "dropped", (json_int_t)cssf_audit_dropped(a->audit)));
+        json_object_set_new(
+            doc, "audit", json_pack("{s:I}", "dropped", (json_int_t)cssf_audit_dropped(a->audit)));
     if (a->hooks.health)
         a->hooks.health(a->hooks.ctx, doc, &ok);
     json_object_set_new(doc, "status", json_string(ok ? "ok" : "degraded"));

@@ -22,8 +22,8 @@
 #include "plugin/data/registry.h"
 
 #define CSSF_ADMIN_PREFIX "/cssf/v1"
-#define CSSF_ADMIN_MAX_BODY (64 * 1024)           /* device documents */
-#define CSSF_ADMIN_MAX_POLICY_BODY (1024 * 1024)  /* a whole policy */
+#define CSSF_ADMIN_MAX_BODY (64 * 1024)          /* device documents */
+#define CSSF_ADMIN_MAX_POLICY_BODY (1024 * 1024) /* a whole policy */
 
 /* The caller of an admin request, as AUTHENTICATE sees it. */
 typedef struct cssf_admin_caller {

@@ -18,9 +18,9 @@
 
 typedef struct audit_filter {
     const char *from, *decision, *event;
-    const char *device;              /* id */
-    char *device_ids[3];             /* the device's identities (PSK identity, SAN, sha256:..) */
-    char device_target[128 + 32];    /* admin lines about the device */
+    const char *device;           /* id */
+    char *device_ids[3];          /* the device's identities (PSK identity, SAN, sha256:..) */
+    char device_target[128 + 32]; /* admin lines about the device */
 } audit_filter_t;
 
 static int str_is(const json_t *line, const char *key, const char *want) {

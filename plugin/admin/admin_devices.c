@@ -21,14 +21,13 @@ static int finish(cssf_admin_t *a, cssf_admin_req_t *rq, cssf_registry_result_t 
     }
     if (res->status < 400 && (res->revoked_psk_identity[0] || res->revoked_cert[0]) &&
         a->hooks.revoked)
-        a->hooks.revoked(a->hooks.ctx, rq->subject, res->revoked_psk_identity,
-                         res->revoked_cert);
+        a->hooks.revoked(a->hooks.ctx, rq->subject, res->revoked_psk_identity, res->revoked_cert);
     cssf_registry_result_clear(res);
     return rc;
 }
 
 static int list(cssf_admin_t *a, cssf_admin_req_t *rq) {
-    static const char *const allowed[] = {"state", "group", "label", "aeid",
+    static const char *const allowed[] = {"state", "group",  "label", "aeid",
                                           "limit", "offset", NULL};
     if (cssf_admin_query_only(rq, allowed) < 0)
         return CSE_PLUGIN_OK;

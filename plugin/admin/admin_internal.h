@@ -24,7 +24,7 @@ struct cssf_admin {
 typedef struct cssf_admin_req {
     cse_evt_http_route_t *ev;
     const char *method;
-    char path[512];         /* after the prefix, without query: "/devices/x/suspend" */
+    char path[512]; /* after the prefix, without query: "/devices/x/suspend" */
     cssf_admin_query_t query;
     cssf_admin_caller_t caller;
     const char *origin;

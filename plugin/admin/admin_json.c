@@ -107,9 +107,8 @@ int cssf_admin_json_type(const char *content_type) {
     return *rest == '\0' || *rest == ';';
 }
 
-json_t *cssf_admin_parse_object(const char *body, size_t len, size_t max,
-                                const char *content_type, int *status, char *why,
-                                size_t why_cap) {
+json_t *cssf_admin_parse_object(const char *body, size_t len, size_t max, const char *content_type,
+                                int *status, char *why, size_t why_cap) {
     if (len > max) {
         *status = 413;
         snprintf(why, why_cap, "body exceeds %zu bytes", max);

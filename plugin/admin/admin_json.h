@@ -42,8 +42,7 @@ int cssf_admin_json_type(const char *content_type);
  * *status (413 above max bytes, 415 not JSON, 400 malformed or not an
  * object) and a reason in why.
  */
-json_t *cssf_admin_parse_object(const char *body, size_t len, size_t max,
-                                const char *content_type, int *status, char *why,
-                                size_t why_cap);
+json_t *cssf_admin_parse_object(const char *body, size_t len, size_t max, const char *content_type,
+                                int *status, char *why, size_t why_cap);
 
 #endif

@@ -180,8 +180,7 @@ static int files_of(cssf_admin_req_t *rq, const json_t *doc, policy_set_t *s) {
 }
 
 /* Validates s as the loader would; -1 with a 400 reply listing problems. */
-static int validate(cssf_admin_t *a, cssf_admin_req_t *rq, const policy_set_t *s,
-                    size_t *nacps) {
+static int validate(cssf_admin_t *a, cssf_admin_req_t *rq, const policy_set_t *s, size_t *nacps) {
     cssf_policy_report_t *rep = calloc(1, sizeof(*rep));
     cssf_policy_t *pol = cssf_policy_new(&a->policy_defaults);
     int rc = -1;
@@ -192,8 +191,8 @@ static int validate(cssf_admin_t *a, cssf_admin_req_t *rq, const policy_set_t *s
     cssf_policy_report_init(rep);
     cssf_policy_parse_main(pol, s->f[0].name, s->f[0].text, strlen(s->f[0].text), rep);
     for (size_t i = 1; i < s->n; i++)
-        cssf_policy_parse_acps(pol, s->f[i].name, s->f[i].text, strlen(s->f[i].text),
-                               a->acp_parent, rep);
+        cssf_policy_parse_acps(pol, s->f[i].name, s->f[i].text, strlen(s->f[i].text), a->acp_parent,
+                               rep);
     if (rep->total == 0 && !rep->oom) {
         *nacps = pol->nacps;
         rc = 0;
@@ -205,10 +204,9 @@ static int validate(cssf_admin_t *a, cssf_admin_req_t *rq, const policy_set_t *s
         cssf_policy_report_format(rep, i, line, sizeof(line));
         json_array_append_new(problems, json_string(line));
     }
-    json_t *body = json_pack("{s:s,s:s,s:o,s:I}", "error",
-                             rep->n ? rep->items[0].reason : "invalid policy", "field",
-                             rep->n ? rep->items[0].file : "", "problems", problems, "total",
-                             (json_int_t)rep->total);
+    json_t *body = json_pack(
+        "{s:s,s:s,s:o,s:I}", "error", rep->n ? rep->items[0].reason : "invalid policy", "field",
+        rep->n ? rep->items[0].file : "", "problems", problems, "total", (json_int_t)rep->total);
     if (body && rep->n) {
         char field[600];
         snprintf(field, sizeof(field), "%s:%s", rep->items[0].file, rep->items[0].path);

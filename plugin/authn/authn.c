@@ -57,6 +57,15 @@ int cssf_authn_identity_may_use(const cssf_policy_t *pol, const char *identity, 
     return 0;
 }
 
+int cssf_authn_bound(const cssf_policy_t *pol, const cssf_identity_source_t *source,
+                     int assoc_method, const char *identity, const char *from,
+                     const char *host_cse_id) {
+    if (cssf_authn_identity_may_use(pol, identity, from, host_cse_id))
+        return 1;
+    return source && source->may_use &&
+           source->may_use(source->ctx, assoc_method, identity, from) == 1;
+}
+
 /* Strips leading slashes so "/cse-in/x" and "cse-in/x" compare alike. */
 static const char *target_key(const char *to) {
     if (!to)
@@ -106,7 +115,7 @@ static void decide_association(const cssf_policy_t *pol, const cssf_authn_reques
         deny(out, 4000, "missing originator (From)");
         return;
     }
-    if (!cssf_authn_identity_may_use(pol, id, req->from, req->host_cse_id)) {
+    if (!cssf_authn_bound(pol, req->source, req->assoc_method, id, req->from, req->host_cse_id)) {
         deny(out, 4106, "originator '%.64s' is not bound to the authenticated identity '%.64s'",
              req->from, id);
         return;

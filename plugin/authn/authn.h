@@ -11,15 +11,25 @@
 
 #include "plugin/data/policy.h"
 
+/* A second source of identity bindings beside the policy's identities (the
+ * device registry, plugin/data/registry*): may_use(ctx, assoc_method, identity,
+ * from) returns 1 when the identity may use from, 0 when it may not, -1
+ * when the source does not know the identity. */
+typedef struct cssf_identity_source {
+    int (*may_use)(void *ctx, int assoc_method, const char *identity, const char *from);
+    void *ctx;
+} cssf_identity_source_t;
+
 typedef struct cssf_authn_request {
-    const char *host_cse_id;    /* this CSE's ID, e.g. "/id-in" */
-    int binding;                /* enum cse_binding */
-    int assoc_method;           /* enum cse_assoc_method */
-    const char *assoc_identity; /* proved by the association, or NULL */
-    const char *from;           /* NULL or "" when absent */
-    int operation;              /* enum cse_operation */
-    int resource_type;          /* ty of a CREATE */
-    const char *to;             /* target as sent */
+    const char *host_cse_id;              /* this CSE's ID, e.g. "/id-in" */
+    int binding;                          /* enum cse_binding */
+    int assoc_method;                     /* enum cse_assoc_method */
+    const char *assoc_identity;           /* proved by the association, or NULL */
+    const char *from;                     /* NULL or "" when absent */
+    int operation;                        /* enum cse_operation */
+    int resource_type;                    /* ty of a CREATE */
+    const char *to;                       /* target as sent */
+    const cssf_identity_source_t *source; /* NULL: the policy's identities only */
 } cssf_authn_request_t;
 
 typedef struct cssf_authn_decision {
@@ -49,5 +59,10 @@ int cssf_authn_match_any(char *const *patterns, size_t n, const char *text);
  * policy's admin originator. */
 int cssf_authn_identity_may_use(const cssf_policy_t *pol, const char *identity, const char *from,
                                 const char *host_cse_id);
+
+/* cssf_authn_identity_may_use, or else source's answer (source may be NULL). */
+int cssf_authn_bound(const cssf_policy_t *pol, const cssf_identity_source_t *source,
+                     int assoc_method, const char *identity, const char *from,
+                     const char *host_cse_id);
 
 #endif

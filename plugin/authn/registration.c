@@ -17,7 +17,8 @@ void cssf_registration_check(const cssf_policy_t *pol, const cssf_registration_r
     const char *api = req->api ? req->api : "";
 
     if (req->assoc_method != CSE_ASSOC_NONE && !cssf_policy_is_admin(pol, req->assoc_identity) &&
-        !cssf_authn_identity_may_use(pol, req->assoc_identity, aei, req->host_cse_id)) {
+        !cssf_authn_bound(pol, req->source, req->assoc_method, req->assoc_identity, aei,
+                          req->host_cse_id)) {
         out->deny = 1;
         out->rsc = 4106;
         snprintf(out->reason, sizeof(out->reason),

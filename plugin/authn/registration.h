@@ -6,15 +6,17 @@
 #ifndef CSSF_AUTHN_REGISTRATION_H
 #define CSSF_AUTHN_REGISTRATION_H
 
+#include "plugin/authn/authn.h"
 #include "plugin/data/policy.h"
 
 typedef struct cssf_registration_request {
     const char *host_cse_id;
-    int assoc_method;           /* enum cse_assoc_method */
-    const char *assoc_identity; /* NULL outside an association */
-    const char *from;           /* as sent: NULL, "C", "S", or a full AE-ID */
-    const char *aei;            /* the AE-ID about to be assigned */
-    const char *api;            /* app ID */
+    int assoc_method;                     /* enum cse_assoc_method */
+    const char *assoc_identity;           /* NULL outside an association */
+    const char *from;                     /* as sent: NULL, "C", "S", or a full AE-ID */
+    const char *aei;                      /* the AE-ID about to be assigned */
+    const char *api;                      /* app ID */
+    const cssf_identity_source_t *source; /* NULL: the policy's identities only */
 } cssf_registration_request_t;
 
 typedef struct cssf_registration_decision {

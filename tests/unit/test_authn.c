@@ -146,8 +146,8 @@ static void test_authn_table(void **state) {
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const authn_case_t *c = &cases[i];
         cssf_policy_t *pol = make_policy(c->mode, c->trust);
-        cssf_authn_request_t req = {"/id-in", c->binding, c->assoc, c->identity,
-                                    c->from,  c->op,      c->ty,    c->to};
+        cssf_authn_request_t req = {"/id-in", c->binding, c->assoc, c->identity, c->from,
+                                    c->op,    c->ty,      c->to,    NULL};
         cssf_authn_decision_t d;
         cssf_authn_decide(pol, &req, registered, NULL, &d);
         print_message("case: %s -> deny=%d rsc=%d reason=%s\n", c->name, d.deny, d.rsc, d.reason);
@@ -173,7 +173,7 @@ static void test_authn_mode_per_binding(void **state) {
     cssf_policy_report_t rep;
     cssf_policy_report_init(&rep);
     assert_int_equal(cssf_policy_parse_main(pol, "cssf.json", text, strlen(text), &rep), 0);
-    cssf_authn_request_t req = {"/id-in", HTTP, NONE, NULL, "Csensor1", R, 0, "cse-in"};
+    cssf_authn_request_t req = {"/id-in", HTTP, NONE, NULL, "Csensor1", R, 0, "cse-in", NULL};
     cssf_authn_decision_t d;
     cssf_authn_decide(pol, &req, registered, NULL, &d);
     assert_int_equal(d.deny, 0);
@@ -264,8 +264,8 @@ static void test_registration_table(void **state) {
          0, NULL},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        cssf_registration_request_t req = {"/id-in",  t[i].assoc, t[i].identity,
-                                           t[i].from, t[i].aei,   t[i].api};
+        cssf_registration_request_t req = {"/id-in", t[i].assoc, t[i].identity, t[i].from,
+                                           t[i].aei, t[i].api,   NULL};
         cssf_registration_decision_t d;
         cssf_registration_check(pol, &req, &d);
         print_message("case: %s -> %d %s\n", t[i].name, d.rsc, d.reason);
@@ -276,7 +276,7 @@ static void test_registration_table(void **state) {
     }
     /* No registration section: anything goes. */
     cssf_policy_t *open_pol = cssf_policy_new(NULL);
-    cssf_registration_request_t req = {"/id-in", NONE, NULL, "Sother", "Sother", "Xbad"};
+    cssf_registration_request_t req = {"/id-in", NONE, NULL, "Sother", "Sother", "Xbad", NULL};
     cssf_registration_decision_t d;
     cssf_registration_check(open_pol, &req, &d);
     assert_int_equal(d.deny, 0);

@@ -52,7 +52,8 @@ static void test_errors(void **state) {
     char err[256];
     assert_int_equal(parse("polcy_dir", "x", NULL, NULL, &o, err), -1);
     assert_string_equal(err, "unknown option 'polcy_dir' (known: policy_dir, authentication, "
-                             "trust_claimed_admin, audit_file, audit_max_bytes, check_policies)");
+                             "trust_claimed_admin, audit_file, audit_max_bytes, check_policies, "
+                             "master_key_file)");
     assert_int_equal(parse("authentication", "sometimes", NULL, NULL, &o, err), -1);
     assert_string_equal(err, "option authentication: 'sometimes' is neither required nor optional");
     assert_int_equal(parse("trust_claimed_admin", "true", NULL, NULL, &o, err), -1);
