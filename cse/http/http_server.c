@@ -18,6 +18,9 @@
 #include "cse/http/http_request.h"
 
 #define CONNECTION_TIMEOUT_S 30
+/* Connection memory beyond max_header: request line, response headers and
+ * the read buffer for body chunks. */
+#define POOL_SPARE (6 * 1024)
 /* Body buffers above this are freed after their request, smaller ones are
  * kept for the next request on the connection. */
 #define BODY_KEEP_MAX (64 * 1024)
@@ -537,8 +540,9 @@ cse_http_server_t *cse_http_server_start(const cse_http_options_t *opt, char *er
         threads = n > 8 ? (unsigned)n * 4 : 32;
     }
     /* MHD parses headers inside this per-connection memory; leave room
-     * above max_header so our own check (with X-M2M-RSC) answers first. */
-    size_t pool = opt->max_header * 2 + 8192;
+     * above max_header so our own check (with X-M2M-RSC) answers first.
+     * Not more: MHD clears the whole pool for every request. */
+    size_t pool = opt->max_header + POOL_SPARE;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (srv->ipv6)
         flags |= MHD_USE_IPv6;

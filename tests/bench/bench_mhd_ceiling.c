@@ -36,8 +36,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
-                                                             MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
     const char *ri = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-M2M-RI");
@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
     int port = argc > 1 ? atoi(argv[1]) : 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cores > 0 ? (unsigned)cores : 1;
-    size_t pool = 16 * 1024 * 2 + 8192; /* the CSE's default max_header, sized the same way */
+    size_t pool = 16 * 1024 + 6 * 1024; /* the CSE's default max_header, sized the same way */
 
     sigset_t set;
     sigemptyset(&set);
@@ -62,13 +62,14 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)port),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
-        MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0, MHD_OPTION_SOCK_ADDR, &sin,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                         on_request, NULL, MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
+                         MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+                         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "bench_mhd_ceiling: cannot start\n");
         return 1;

@@ -169,6 +169,17 @@ def test_headers_too_large(cse):
     check(r.headers.get("x-m2m-ri") == "h1", "RI echoed on 431", r)
 
 
+def test_headers_near_limit_accepted(cse):
+    pad = "p" * (MAX_HEADER - 300)  # the other request headers take < 300 bytes
+    r = cse.retrieve("/cse-in", headers={"X-Padding": pad})
+    check_status(r, 200, 2000)
+    body = b'{"m2m:dbg":"' + b"x" * (MAX_BODY - 15) + b'"}'
+    r = cse.request("PUT", "/cse-in", raw_body=body, origin="CAdmin",
+                    headers={"X-Padding": pad})
+    check(r.status not in (413, 431) and r.rsc is not None,
+          "large headers and a body at the limit fit the connection memory", r)
+
+
 def test_keep_alive(cse):
     conn = http.client.HTTPConnection(cse.host, cse.port, timeout=5)
     try:
