@@ -1,7 +1,9 @@
 #!/bin/sh
 # Creates the testbed's secrets, one file each, in DIR (default: the
-# directory of this script). Existing files are kept, so the secrets stay
-# stable across restarts; delete a file to get a new value.
+# directory of this script), and a 16-byte key psk_NAME for each extra
+# NAME given (a new device):  generate.sh [DIR [psk_NAME...]]
+# Existing files are kept, so the secrets stay stable across restarts;
+# delete a file to get a new value.
 #
 # docker-compose mounts these files under /run/secrets/ (they are never
 # copied into an image); tests/testbed/run.sh makes a fresh set in its own
@@ -13,14 +15,27 @@
 set -eu
 
 dir="${1:-$(cd "$(dirname "$0")" && pwd)}"
+[ $# -gt 0 ] && shift
 mkdir -p "$dir"
 chmod 0700 "$dir"
+
+extra=""
+for name in "$@"; do
+    case "$name" in
+    psk_[a-z0-9_]*) extra="$extra $name:16" ;;
+    *)
+        echo "generate.sh: '$name': device keys are named psk_ and lower-case letters, digits, _" >&2
+        exit 2
+        ;;
+    esac
+done
 
 # name:bytes
 for spec in \
     radius_secret:24 \
     radius_psk_password:24 \
-    psk_coap_aaa:16; do
+    psk_coap_aaa:16 \
+    psk_dashboard:16 $extra; do
     name="${spec%%:*}"
     bytes="${spec##*:}"
     file="$dir/$name"

@@ -4,7 +4,9 @@ started from the very same files in docker/ on free loopback ports, then the
 scenario end to end. Every step prints PASS or FAIL; the run stops at the
 first failure, stops every process it started (by PID) and exits non-zero.
 
-    tests/testbed/run.sh [BUILD_DIR]     (BUILD_DIR defaults to build/)
+    tests/testbed/run.sh [BUILD_DIR]          the scenario (BUILD_DIR defaults to build/)
+    tests/testbed/run.sh --serve [BUILD_DIR]  start the services and keep them running
+                                              (docs/quickstart.md), until Ctrl-C
 
 Services: FreeRADIUS (docker/radius/start.sh), onem2m-cse with cssf.so
 (docker/cse/cse.ini, docker/policies; addresses, ports and paths overridden
@@ -50,10 +52,11 @@ def free_udp_port():
 
 
 class Testbed:
-    def __init__(self):
+    def __init__(self, secrets=None):
         self.started = time.monotonic()
         self.dir = tempfile.mkdtemp(prefix="cssf-testbed-")
-        self.secrets = os.path.join(self.dir, "secrets")
+        self.secrets = secrets or os.path.join(self.dir, "secrets")
+        self.ports = {"http": 0, "coaps": 0, "radius_auth": 0, "radius_acct": 0}
         self.procs = {}  # name -> (Popen, log path)
         self.urls = {}
         self.failed = 0
@@ -157,10 +160,12 @@ class Testbed:
 
     # --- services -------------------------------------------------------------
     def make_secrets(self):
+        os.makedirs(self.secrets, exist_ok=True)
         p = self.run("secrets", ["sh", os.path.join(DOCKER, "secrets", "generate.sh"),
                                  self.secrets], {})
         check(p.returncode == 0, "docker/secrets/generate.sh failed", p.stderr)
-        return "%d files" % len(os.listdir(self.secrets))
+        return ", ".join(sorted(f for f in os.listdir(self.secrets) if "." not in f and
+                                f != "generate"))
 
     def secret(self, name):
         with open(os.path.join(self.secrets, name)) as f:
@@ -172,7 +177,8 @@ class Testbed:
                 "RADIUS_CLIENT_NET": "127.0.0.1", "SECRETS_DIR": self.secrets}
 
     def start_radius(self):
-        self.radius_auth, self.radius_acct = free_udp_port(), free_udp_port()
+        self.radius_auth = self.ports["radius_auth"] or free_udp_port()
+        self.radius_acct = self.ports["radius_acct"] or free_udp_port()
         self.spawn("radius", ["sh", os.path.join(DOCKER, "radius", "start.sh")], self.radius_env())
         self.wait_output("radius", r"Ready to process requests", 15)
         return "auth 127.0.0.1:%d, acct 127.0.0.1:%d" % (self.radius_auth, self.radius_acct)
@@ -194,8 +200,8 @@ class Testbed:
         return {"CSE_BIN": os.path.join(BUILD, "cse", "onem2m-cse"),
                 "CSE_CONFIG": os.path.join(DOCKER, "cse", "cse.ini"),
                 "SECRETS_DIR": self.secrets,
-                "CSE_HTTP_LISTEN": "127.0.0.1", "CSE_HTTP_PORT": "0",
-                "CSE_COAP_LISTEN": "127.0.0.1", "CSE_COAP_DTLS_PORT": "0",
+                "CSE_HTTP_LISTEN": "127.0.0.1", "CSE_HTTP_PORT": str(self.ports["http"]),
+                "CSE_COAP_LISTEN": "127.0.0.1", "CSE_COAP_DTLS_PORT": str(self.ports["coaps"]),
                 "CSE_STORE_PATH": os.path.join(self.dir, "cse.db"),
                 "CSE_PLUGIN_PATH": os.path.join(BUILD, "plugin", "cssf.so"),
                 "CSE_PLUGIN_POLICY_DIR": os.path.join(DOCKER, "policies"),
@@ -237,11 +243,13 @@ class Testbed:
         check("Login OK: [coap-sensor-aaa]" in self.output("radius"), "RADIUS was not asked")
         return "%d readings over DTLS-PSK, key from RADIUS" % readings
 
-    def coap(self, *args, psk=None):
+    def coap(self, *args, psk=None, origin=None):
+        """m2m-coap-client ARGS... PATH as the sensor (or psk=(identity, key));
+        returns (exit code, rsc, output)."""
         host, port = self.urls["coaps"]
         ident, key = psk or ("coap-sensor-aaa", "0x" + self.secret("psk_coap_aaa"))
         argv = [os.path.join(BUILD, "tools", "m2m-coap-client"), "--timeout", "300",
-                "-u", ident, "-k", key] + list(args[:-1]) + [
+                "-u", ident, "-k", key] + (["-f", origin] if origin else []) + list(args[:-1]) + [
                     "coaps://%s:%d/%s" % (host, port, args[-1])]
         p = self.run("coap-client", argv, {})
         first = p.stdout.split("\n", 1)[0]
@@ -249,43 +257,45 @@ class Testbed:
         return p.returncode, (int(m.group(1)) if m else None), p.stdout + p.stderr
 
     def coap_denials(self):
-        rc, rsc, out = self.coap("-f", "Csensor-http-1", "cse-in/sensor-http-1/readings/la")
-        check(rsc == 4106, "DTLS identity speaking as another AE: expected 4106", out)
-        rc, rsc, out = self.coap("-f", "Csensor-coap-1", "-t", "4", "-d",
-                                 '{"m2m:cin":{"con":"1"}}', "cse-in/sensor-http-2")
-        check(rsc == 4103, "writing into another sensor's AE: expected 4103", out)
+        cin = '{"m2m:cin":{"con":"99.9"}}'
+        rc, rsc, out = self.coap("-f", "Cdashboard", "cse-in/sensor-coap-1/readings/la")
+        check(rsc == 4106, "the sensor's identity speaking as the dashboard: expected 4106", out)
+        rc, rsc, out = self.coap("-f", "Csensor-coap-1", "-t", "3", "-d",
+                                 '{"m2m:cnt":{"rn":"planted"}}', "cse-in/dashboard")
+        check(rsc == 4103, "the sensor writing into the dashboard's AE: expected 4103", out)
+        rc, rsc, out = self.coap("-f", "Csensor-coap-1", "-X", "DELETE", "cse-in/acpReadings")
+        check(rsc == 4103, "the sensor deleting the ACP: expected 4103", out)
+        rc, rsc, out = self.dashboard("-t", "4", "-d", cin, "cse-in/sensor-coap-1/readings")
+        check(rsc == 4103, "the dashboard writing a reading: expected 4103", out)
         rc, rsc, out = self.coap("-f", "Csensor-coap-1", "cse-in",
                                  psk=("coap-sensor-aaa", "0x" + "00" * 16))
         check(rc == 2 and "handshake" in out, "a wrong key: no handshake", out)
-        return "4106, 4103, wrong key refused"
+        return "4106, 4103 x3, wrong key: no handshake"
+
+    def dashboard(self, *args):
+        return self.coap(*args, psk=("dashboard", "0x" + self.secret("psk_dashboard")),
+                         origin="Cdashboard")
 
     def dashboard_reads(self):
-        self.expect_http(2001, "POST", "cse-in", "Cdashboard", 2, {
-            "m2m:ae": {"rn": "dashboard", "api": "Ndashboard", "rr": False, "srv": ["3"],
-                       "acpi": []}})
-        text = self.expect_http(2000, "GET", "cse-in/sensor-http-1/readings/la", "Cdashboard")
-        check('"con":' in text, "no reading in", text)
-        self.expect_http(2000, "GET", "cse-in/sensor-http-1/readings?fu=1&ty=4", "Cdashboard")
-        return "latest %s" % json.loads(text)["m2m:cin"]["con"]
+        ae = '{"m2m:ae":{"rn":"dashboard","api":"Ndashboard","rr":false,"srv":["3"],"acpi":[]}}'
+        rc, rsc, out = self.dashboard("-t", "2", "-d", ae, "cse-in")
+        check(rsc == 2001, "dashboard registers over DTLS-PSK", out)
+        rc, rsc, out = self.dashboard("cse-in/sensor-coap-1/readings/la")
+        check(rsc == 2000 and '"con":' in out, "dashboard reads the latest reading", out)
+        rc, rsc, out = self.dashboard("-q", "fu=1&ty=4", "cse-in/sensor-coap-1/readings")
+        check(rsc == 2000 and "cse-in/sensor-coap-1/readings/" in out, "dashboard discovers", out)
+        return "latest reading read, %d found" % out.count("cse-in/sensor-coap-1/readings/")
 
-    def denials(self):
+    def http_denials(self):
+        """Without a security association nothing passes, whatever From says."""
         cin = {"m2m:cin": {"con": "99.9"}}
-        # The dashboard may only read.
-        self.expect_http(4103, "POST", "cse-in/sensor-http-1/readings", "Cdashboard", 4, cin)
-        # Another sensor may not touch a sensor's AE (acpi [] = creator only).
-        self.expect_http(2001, "POST", "cse-in", "Csensor-http-2", 2, {
-            "m2m:ae": {"rn": "sensor-http-2", "api": "Nsensor", "rr": False, "srv": ["3"],
-                       "acpi": []}})
-        self.expect_http(4103, "POST", "cse-in/sensor-http-1", "Csensor-http-2", 3,
-                         {"m2m:cnt": {"rn": "planted"}})
-        self.expect_http(4103, "DELETE", "cse-in/sensor-http-1", "Csensor-http-2")
-        # Unknown originators, a claimed CAdmin, a registration the policy forbids.
-        self.expect_http(4106, "GET", "cse-in/sensor-http-1/readings/la", "Cintruder")
-        self.expect_http(4106, "DELETE", "cse-in/sensor-http-1", "CAdmin")
-        self.expect_http(4126, "POST", "cse-in", "Cintruder", 2, {
+        self.expect_http(4107, "GET", "cse-in/sensor-coap-1/readings/la", "Csensor-coap-1")
+        self.expect_http(4107, "POST", "cse-in/sensor-coap-1/readings", "Csensor-coap-1", 4, cin)
+        self.expect_http(4107, "DELETE", "cse-in/sensor-coap-1", "CAdmin")
+        self.expect_http(4107, "POST", "cse-in", "Csensor-http-1", 2, {
             "m2m:ae": {"rn": "intruder", "api": "Nsensor", "rr": False, "srv": ["3"]}})
-        self.expect_http(4000, "GET", "cse-in/sensor-http-1", None)
-        return "7 requests refused with the right rsc"
+        self.expect_http(4107, "GET", "cse-in/sensor-coap-1", None)
+        return "5 requests refused with 4107"
 
     def dtls_unknown_psk(self):
         """No PSK for an identity nobody enrolled: no handshake, no request."""
@@ -306,14 +316,17 @@ class Testbed:
                 lines = [json.loads(line) for line in f if line.strip()]
             denied = [x for x in lines if x.get("decision") == "deny"]
             writes = [x for x in lines if x.get("event") == "request" and x.get("op") == "create"
-                      and x.get("from") == "Csensor-http-1" and x.get("rsc") == 2001]
-            if (len(denied) >= 7 and writes) or time.monotonic() > deadline:
+                      and x.get("from") == "Csensor-coap-1" and x.get("rsc") == 2001
+                      and x.get("identity") == "coap-sensor-aaa" and x.get("binding") == "coaps"]
+            if (len(denied) >= 9 and writes) or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
         check(writes, "no audit line for the sensor's writes", lines[-5:])
-        check(len(denied) >= 7, "expected 7 denials in the audit log, got %d" % len(denied), denied)
+        check(len(denied) >= 9, "expected 9 denials in the audit log, got %d" % len(denied), denied)
         text = json.dumps(lines)
-        check("99.9" not in text and "20.5" not in text, "resource content in the audit log")
+        check("99.9" not in text and '"con"' not in text, "resource content in the audit log")
+        for name in ("psk_coap_aaa", "psk_dashboard", "radius_psk_password", "radius_secret"):
+            check(self.secret(name) not in text + self.output("cse"), "secret %s logged" % name)
         return "%d lines, %d denials" % (len(lines), len(denied))
 
     def stop_cse(self):
@@ -322,8 +335,8 @@ class Testbed:
         return "exit 0"
 
     def accounting(self):
-        """Each DTLS session of the AAA device: a Start and a Stop (sent at
-        the latest when the plugin stops) in FreeRADIUS's detail file."""
+        """Each DTLS session of the sensor: a Start and a Stop (sent at the
+        latest when the plugin stops) in FreeRADIUS's detail file."""
         path = os.path.join(self.dir, "radius", "radacct", "detail")
         deadline = time.monotonic() + 5
         while True:
@@ -348,7 +361,47 @@ class Testbed:
         return "exit 0"
 
 
+def serve():
+    """Starts the services on fixed loopback ports (TESTBED_HTTP_PORT 8080,
+    TESTBED_COAPS_PORT 5684, TESTBED_RADIUS_PORT 18120 and the next one for
+    accounting) with the secrets of docker/secrets, prints how to reach them
+    and keeps them running until SIGINT or SIGTERM."""
+    tb = Testbed(secrets=os.path.join(DOCKER, "secrets"))
+    radius = int(os.environ.get("TESTBED_RADIUS_PORT", "18120"))
+    tb.ports = {"http": int(os.environ.get("TESTBED_HTTP_PORT", "8080")),
+                "coaps": int(os.environ.get("TESTBED_COAPS_PORT", "5684")),
+                "radius_auth": radius, "radius_acct": radius + 1}
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *a: stop.append(1))
+    try:
+        for name, fn in (("secrets: docker/secrets", tb.make_secrets),
+                         ("radius: FreeRADIUS from docker/radius", tb.start_radius),
+                         ("cse: onem2m-cse + cssf.so from docker/cse, docker/policies",
+                          tb.start_cse)):
+            tb.step(name, fn)
+        print("\ntestbed: running. Working directory (database, audit.log, *.log, radius/radacct/"
+              "detail): %s\n  HTTP   http://127.0.0.1:%d/cse-in\n  CoAPS  coaps://127.0.0.1:%d/cse-in"
+              "\n  PSKs   coap-sensor-aaa (AE-ID Csensor-coap-1): %s\n         dashboard (AE-ID "
+              "Cdashboard): %s\nCtrl-C stops every service." % (
+                  tb.dir, tb.urls["http"][1], tb.urls["coaps"][1],
+                  os.path.join(tb.secrets, "psk_coap_aaa"),
+                  os.path.join(tb.secrets, "psk_dashboard")), flush=True)
+        while not stop and all(p.poll() is None for p, _ in tb.procs.values()):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    except Failure:
+        return 1
+    finally:
+        tb.stop_all()
+        print("testbed: stopped; %s kept" % tb.dir)
+    return 0
+
+
 def main():
+    if "--serve" in sys.argv[1:]:
+        return serve()
     tb = Testbed()
     print("testbed: %s (build %s), working directory %s" % (SOURCE, BUILD, tb.dir), flush=True)
     steps = [
@@ -356,15 +409,12 @@ def main():
         ("radius: FreeRADIUS from docker/radius", tb.start_radius),
         ("radius: the AAA device's PSK as Tunnel-Password", tb.radius_psk_answer),
         ("cse: onem2m-cse + cssf.so from docker/cse, docker/policies", tb.start_cse),
-        ("device-http: register, write 3 readings, read back",
-         lambda: tb.device_http("Csensor-http-1", "sensor-http-1", 3)),
-        ("device-http: restart, write 1 more", lambda: tb.device_http("Csensor-http-1",
-                                                                       "sensor-http-1", 1)),
-        ("dashboard: reads and discovers the readings", tb.dashboard_reads),
-        ("deny: dashboard writes, foreign sensor, intruder, CAdmin", tb.denials),
         ("device-coap: DTLS-PSK from RADIUS, write 3 readings, read back",
          lambda: tb.device_coap(3)),
-        ("deny: DTLS-PSK as a foreign AE, foreign AE, wrong key", tb.coap_denials),
+        ("device-coap: restarted, writes 1 more", lambda: tb.device_coap(1)),
+        ("dashboard: DTLS-PSK from RADIUS, reads and discovers", tb.dashboard_reads),
+        ("deny: impersonation, foreign AE, ACP, read-only, wrong key", tb.coap_denials),
+        ("deny: HTTP without a security association (4107)", tb.http_denials),
         ("deny: DTLS handshake with an unknown PSK identity", tb.dtls_unknown_psk),
         ("audit: permits and denials logged, no content", tb.audit),
         ("stop: onem2m-cse by PID, exit 0", tb.stop_cse),
