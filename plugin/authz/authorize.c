@@ -124,17 +124,31 @@ static int deny(char *out, size_t cap, const char *fmt, ...) {
     return CSE_PLUGIN_DENY;
 }
 
+/* 1 when g is the originator's own AE (its ri is its AE-ID). */
+static int is_own_ae(cssf_authz_t *az, const gov_t *g, const char *orig_norm) {
+    char aei[CSSF_ID_MAX];
+    return g->ty == 2 && cssf_id_normalize(g->ri, &az->ids, aei, sizeof(aei)) >= 0 &&
+           strcmp(aei, orig_norm) == 0;
+}
+
+#define GOVERNED_BY_OWNER 1
+
 /*
  * Finds the resource whose acpi (or, for an ACP, whose pvs) governs the
  * target: the target itself, else the nearest ancestor with an acpi
  * attribute. *held gets the reference of a cached ancestor (or NULL).
- * Returns 0, or CSE_PLUGIN_DENY with the reason in out.
+ * Returns 0; GOVERNED_BY_OWNER when inheritance would leave the
+ * originator's own AE without an acpi of its own (an AE owns the subtree it
+ * registered and did not put under a policy); or CSE_PLUGIN_DENY with the
+ * reason in out.
  */
-static int find_governing(cssf_authz_t *az, const cse_evt_authorize_t *ev, gov_t *g,
-                          cssf_res_t **held, char *out, size_t cap) {
+static int find_governing(cssf_authz_t *az, const cse_evt_authorize_t *ev, const char *orig_norm,
+                          gov_t *g, cssf_res_t **held, char *out, size_t cap) {
     *g = gov_of_view(ev->target);
     *held = NULL;
     for (int depth = 0; g->ty != 1 && !g->has_acpi; depth++) {
+        if (is_own_ae(az, g, orig_norm))
+            return GOVERNED_BY_OWNER;
         if (!g->pi[0])
             return deny(out, cap, "no acpi up to the CSEBase: admin only");
         if (depth >= MAX_DEPTH)
@@ -228,8 +242,11 @@ int cssf_authz_decide(cssf_authz_t *az, const cse_evt_authorize_t *ev, const css
         return deny(out, cap, "originator too long");
     if (ev->sec && cssf_ip_peer_from_sockaddr(&ev->sec->peer, ev->sec->peer_len, &peer) == 0)
         ctx.peer = &peer;
-    rc = find_governing(az, ev, &g, &held, out, cap);
-    if (rc == 0)
+    rc = find_governing(az, ev, orig_norm, &g, &held, out, cap);
+    if (rc == GOVERNED_BY_OWNER) {
+        snprintf(out, cap, "owner AE (no acpi)");
+        rc = CSE_PLUGIN_OK;
+    } else if (rc == 0)
         rc = g.ty != 1 && g.nacpi == 0 ? decide_creator(az, &g, orig_norm, out, cap)
                                        : decide_acps(az, &g, acpi_update, &ctx, out, cap);
     cssf_res_release(held);

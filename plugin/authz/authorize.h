@@ -65,13 +65,16 @@ void cssf_authz_destroy(cssf_authz_t *az);
  * when the target has no acpi attribute, the nearest ancestor's (the target
  * of a CREATE is the parent; a CSEBase without acpi admits only admin).
  * acpi present but empty admits only the creator (an AE is its own creator).
+ * An AE without acpi owns its subtree: when inheritance would pass through
+ * the originator's own AE, the AE is permitted ("owner AE (no acpi)") and
+ * everyone else gets the inherited policy.
  * An UPDATE of acpi must carry nothing else (4000) and needs UPDATE in the
  * pvs of a linked ACP. Rules: permit-overrides; a missing ACP or a malformed
  * rule is indeterminate and denies unless another rule permits.
  *
  * Decides ev. Thread-safe. Returns CSE_PLUGIN_OK (permit) or CSE_PLUGIN_DENY.
  * decision (capacity decision_cap, always NUL-terminated when cap > 0) gets
- * "admin", "creator" or "acp=<ri> rule=<i>" (pvs rules: "acp=<ri> pvs rule=<i>")
+ * "admin", "creator", "owner AE (no acpi)" or "acp=<ri> rule=<i>" (pvs rules: "acp=<ri> pvs rule=<i>")
  * for a permit, a short reason for a denial ("no rule of acp=... matches",
  * "acpi empty: creator only", "acp <ri> missing: indeterminate", ...).
  * rsc (may be NULL) gets the oneM2M code for a denial: 4103, or 4000 when an

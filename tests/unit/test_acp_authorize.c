@@ -339,6 +339,36 @@ static void test_inheritance(void **state) {
     assert_string_equal(out, "resource tree too deep: indeterminate");
 }
 
+/* An AE without acpi owns its subtree: the AE itself may act on it, others
+ * fall through to the inherited policy. An AE with an acpi is governed by it. */
+static void test_owner_ae(void **state) {
+    fixture_t *f = *state;
+    char out[256];
+    int rsc;
+    store_set(&f->store, "Cae1", 1, "{\"ri\":\"Cae1\",\"pi\":\"id-in\",\"ty\":2}");
+    store_set(&f->store, "id-in", 1, "{\"ri\":\"id-in\",\"pi\":\"\",\"ty\":5,\"acpi\":[]}");
+    cse_resource_view_t cnt = view("cnt1", "Cae1", 3, "Cae1", NULL, 0, 0);
+    cse_resource_view_t cin = view("cin1", "cnt1", 4, "Cae1", NULL, 0, 0);
+    cse_evt_authorize_t ev = event("Cae1", CSE_OP_RETRIEVE, &cin, &cnt);
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
+    assert_string_equal(out, "owner AE (no acpi)");
+    ev.originator = "/id-in/Cae1"; /* SP-relative form of the same AE-ID */
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
+    ev.originator = "Cae2";
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
+    assert_string_equal(out, "acpi empty: creator only");
+    /* CREATE under its own AE (the target is the AE) */
+    cse_resource_view_t ae = view("Cae1", "id-in", 2, NULL, NULL, 0, 0);
+    ev = event("Cae1", CSE_OP_CREATE, &ae, NULL);
+    ev.create_ty = 3;
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_OK);
+    /* once the AE links an ACP, that ACP decides, also for the AE itself */
+    store_set(&f->store, "acp1", 1, ACP("acp1", "{\"acor\":[\"Cx\"],\"acop\":2}", ""));
+    cse_resource_view_t ae_acp = view("Cae1", "id-in", 2, NULL, acp1_list, 1, 1);
+    ev = event("Cae1", CSE_OP_DELETE, &ae_acp, NULL);
+    assert_int_equal(decide(f, &ev, out, &rsc), CSE_PLUGIN_DENY);
+}
+
 static void test_creator_only(void **state) {
     fixture_t *f = *state;
     char out[256];
@@ -546,6 +576,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_cache_by_revision, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_on_acp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inheritance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_ae, setup, teardown),
         cmocka_unit_test_setup_teardown(test_creator_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acpi_update, setup, teardown),
