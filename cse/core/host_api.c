@@ -108,10 +108,10 @@ int cse_resource_apply(const char *parent_path, int ty, const char *rn, const ch
     op.body = body;
     op.txn = &txn;
     op.ty = ty;
-    cse_op_stamp(&op);
     int rsc;
     cse_commit_begin();
     cse_tree_wrlock();
+    cse_op_stamp(&op);
     cse_res_t *parent = lookup(parent_path);
     char path[CSE_MAX_PATH];
     snprintf(path, sizeof(path), "%s/%s", parent ? parent->path : "", rn);

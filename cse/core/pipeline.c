@@ -349,9 +349,9 @@ static void do_create(cse_request_t *req, cse_response_t *resp, int rcn, int64_t
     op.body = inner;
     op.txn = &txn;
     op.aei = aei[0] ? aei : NULL;
-    cse_op_stamp(&op);
     cse_commit_begin();
     cse_tree_wrlock();
+    cse_op_stamp(&op);
     op.target = refind(&t, op.now_us, resp);
     int rsc = op.target ? cse_handler_create(&op) : CSE_RSC_NOT_FOUND;
     if (rsc) {
@@ -495,9 +495,9 @@ static void do_update(cse_request_t *req, cse_response_t *resp, int rcn, int64_t
     op.rvi = req->rvi;
     op.body = inner;
     op.txn = &txn;
-    cse_op_stamp(&op);
     cse_commit_begin();
     cse_tree_wrlock();
+    cse_op_stamp(&op);
     op.target = refind(&t, op.now_us, resp);
     int rsc = 0;
     if (!op.target) {
@@ -547,9 +547,9 @@ static void do_delete(cse_request_t *req, cse_response_t *resp, int rcn, int64_t
     memset(&op, 0, sizeof(op));
     op.originator = req->originator;
     op.txn = &txn;
-    cse_op_stamp(&op);
     cse_commit_begin();
     cse_tree_wrlock();
+    cse_op_stamp(&op);
     op.target = refind(&t, op.now_us, resp);
     if (!op.target) {
         cse_tree_unlock();

@@ -9,7 +9,13 @@
 #include "cse/resources/validator.h"
 
 void cse_op_stamp(cse_op_t *op) {
+    /* Strictly increasing under the write lock: creation times order the
+     * resources exactly as they were created, also after a restart. */
+    static int64_t last_us;
     op->now_us = cse_clock_now_us();
+    if (op->now_us <= last_us)
+        op->now_us = last_us + 1;
+    last_us = op->now_us;
     cse_clock_format(op->now_us, op->now, sizeof(op->now));
 }
 

@@ -12,7 +12,8 @@
 
 #include "cse/resources/rtype.h"
 
-/* Fills op->now / op->now_us with the current time. */
+/* Write lock held. Fills op->now / op->now_us with the current time,
+ * strictly later than any earlier stamp. */
 void cse_op_stamp(cse_op_t *op);
 
 int cse_handler_create(cse_op_t *op);

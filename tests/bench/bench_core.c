@@ -6,6 +6,7 @@
  * Usage: bench_core [threads=16] [creates_per_thread=5000] [get_seconds=2] [dir=/tmp]
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 
 static int per_thread;
 static double get_seconds;
-static volatile int stop_gets;
+static atomic_int stop_gets;
 
 /* Resident memory of this process in kB. */
 static long rss_kb(void) {
