@@ -98,7 +98,9 @@ def test_result_forms(cse):
 
 
 def test_expired_not_discovered(cse):
-    et = time.strftime("%Y%m%dT%H%M%S", time.gmtime(time.time() + 1))
+    # 1.5 s ahead, to the microsecond: a whole-second stamp can be almost due already.
+    when = time.time() + 1.5
+    et = time.strftime("%Y%m%dT%H%M%S", time.gmtime(when)) + ",%06d" % int((when % 1) * 1e6)
     expect(cse.create("/cse-in/home", 3, {"m2m:cnt": {"rn": "brief", "et": et}}), 201, 2001)
     check("brief" in names(cse, "lvl=1"), "listed while alive")
     time.sleep(2.1)
