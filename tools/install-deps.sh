@@ -10,13 +10,14 @@ set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libmicrohttpd-dev libsqlite3-dev libjansson-dev libinih-dev libmbedtls-dev \
-libgnutls28-dev libcmocka-dev"
+libgnutls28-dev libcmocka-dev libcurl4-openssl-dev"
 TEST_PKGS="curl wrk valgrind python3 openssl libcoap3-bin freeradius freeradius-utils \
 docker-compose graphviz"
 # Shared libraries of onem2m-cse, cssf.so and tools/* (tests/e2e/test_testbed_docker.py
-# checks this list against what the built programs link), curl for health checks.
+# checks this list against what the built programs link; libcurl4 for cssfctl), curl for
+# health checks.
 RUNTIME_PKGS="libmicrohttpd12 libjansson4 libsqlite3-0 libinih1 libgnutls30 libmbedtls14 \
-libmbedx509-1 libmbedcrypto7 curl ca-certificates"
+libmbedx509-1 libmbedcrypto7 libcurl4 curl ca-certificates"
 
 case "${1:-}" in
 --build-only) want="$BUILD_PKGS" ;;

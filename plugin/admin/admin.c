@@ -117,7 +117,12 @@ static void audit_request(cssf_admin_t *a, const cssf_admin_req_t *rq, const cha
                           const char *what) {
     const cse_security_context_t *sec = rq->ev->sec;
     char target[600], reason[400];
-    snprintf(target, sizeof(target), "%s%s", CSSF_ADMIN_PREFIX, rq->path);
+    /* A device created through the collection is named by its own path,
+     * so the lines of one device share a target prefix. */
+    if (strcmp(rq->path, "/devices") == 0 && rq->subject[0])
+        snprintf(target, sizeof(target), "%s/devices/%s", CSSF_ADMIN_PREFIX, rq->subject);
+    else
+        snprintf(target, sizeof(target), "%s%s", CSSF_ADMIN_PREFIX, rq->path);
     snprintf(reason, sizeof(reason), "%s%s%s: %d", what, rq->subject[0] ? " " : "", rq->subject,
              rq->ev->status);
     cssf_audit_record_t r = {.event = "admin",
