@@ -10,8 +10,8 @@ set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libmicrohttpd-dev libsqlite3-dev libjansson-dev libinih-dev libmbedtls-dev \
-libgnutls28-dev libcmocka-dev libcurl4-openssl-dev"
-TEST_PKGS="curl wrk valgrind python3 openssl libcoap3-bin freeradius freeradius-utils \
+libgnutls28-dev libcmocka-dev libcurl4-openssl-dev python3"
+TEST_PKGS="curl wrk valgrind openssl libcoap3-bin freeradius freeradius-utils \
 docker-compose graphviz"
 # Shared libraries of onem2m-cse, cssf.so and tools/* (tests/e2e/test_testbed_docker.py
 # checks this list against what the built programs link; libcurl4 for cssfctl), curl for

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 SOURCE = os.path.abspath(os.environ.get("CSE_SOURCE_DIR") or
@@ -101,9 +102,47 @@ class Dockerfile(unittest.TestCase):
         for l in st["runtime"]:
             if l.startswith("COPY") and "--from=" not in l:
                 self.assertIn("install-deps.sh", l)
+        # Every repository file the Dockerfile names exists.
+        for path in set(re.findall(r"\b((?:docker|tools|tests|policies)/[\w./-]*\w)",
+                                   read(DOCKERFILE))):
+            self.assertTrue(os.path.exists(os.path.join(SOURCE, path)), path)
         ignore = read(os.path.join(SOURCE, ".dockerignore")).split()
         self.assertIn("docker/secrets", ignore)
         self.assertIn(".git", ignore)
+
+
+class ImageConfig(unittest.TestCase):
+    def test_default_config_starts(self):
+        """The image's /etc/cssf/cse.ini (docker/cse/default.ini) with the
+        shipped policies starts and serves; only paths and ports moved."""
+        tmp = tempfile.mkdtemp(prefix="cssf-default-ini-")
+        try:
+            env = dict(os.environ, CSE_HTTP_LISTEN="127.0.0.1", CSE_HTTP_PORT="0",
+                       CSE_COAP_LISTEN="127.0.0.1", CSE_COAP_DTLS_PORT="0",
+                       CSE_STORE_PATH=os.path.join(tmp, "cse.db"),
+                       CSE_PLUGIN_PATH=os.path.join(BUILD, "plugin", "cssf.so"),
+                       CSE_PLUGIN_POLICY_DIR=os.path.join(SOURCE, "policies"),
+                       CSE_PLUGIN_AUDIT_FILE=os.path.join(tmp, "audit.log"))
+            log = open(os.path.join(tmp, "out"), "w+")
+            proc = subprocess.Popen([os.path.join(BUILD, "cse", "onem2m-cse"), "--config",
+                                     os.path.join(DOCKER, "cse", "default.ini")], env=env,
+                                    stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+            try:
+                deadline = time.time() + 15
+                out = ""
+                while time.time() < deadline and "listening on coaps://" not in out:
+                    self.assertIsNone(proc.poll(), out)
+                    time.sleep(0.05)
+                    log.seek(0)
+                    out = log.read()
+                self.assertIn("listening on http://", out)
+                self.assertIn("authentication http=required https=required coap=required "
+                              "coaps=required", out)
+            finally:
+                proc.terminate()
+                self.assertEqual(proc.wait(10), 0)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Radius(unittest.TestCase):
