@@ -129,9 +129,9 @@ static void test_keyfile_malformed(void **state) {
     fixture_t *f = *state;
     char path[128], err[512];
     snprintf(path, sizeof(path), "%s/bad.key", f->dir);
+    /* empty, too short, 64 characters that are not all hex */
     const char *bodies[] = {"", "abcd\n",
-                            "zz"
-                            "00112233445566778899aabbccddeeff00112233445566778899aabbccddee\n"};
+                            "zz00112233445566778899aabbccddeeff00112233445566778899aabbccddee\n"};
     cssf_seal_key_t k;
     for (size_t i = 0; i < 3; i++) {
         FILE *fp = fopen(path, "w");
