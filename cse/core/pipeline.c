@@ -364,7 +364,14 @@ static void do_create(cse_request_t *req, cse_response_t *resp, int rcn, int64_t
         goto out;
     }
     size_t len;
-    char *body = cse_result_single(op.res, rcn, NULL, &len);
+    json_t *assigned = NULL;
+    if (rcn == CSE_RCN_MODIFIED_ATTRIBUTES) {
+        json_t *all = cse_res_attrs(op.res);
+        assigned = cse_result_assigned(all, inner);
+        json_decref(all);
+    }
+    char *body = cse_result_single(op.res, rcn, assigned, &len);
+    json_decref(assigned);
     snprintf(resp->location, sizeof(resp->location), "/%s", op.res->path);
     if (commit_and_wait(&txn, resp) == 0) {
         resp->rsc = CSE_RSC_CREATED;

@@ -82,6 +82,17 @@ char *cse_result_single(cse_res_t *r, int rcn, json_t *modified, size_t *len) {
     }
 }
 
+json_t *cse_result_assigned(json_t *attrs, json_t *request) {
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(attrs, k, v) {
+        if (!json_equal(json_object_get(request, k), v))
+            json_object_set(out, k, v);
+    }
+    return out;
+}
+
 static json_t *parse_inner(const cse_buf_t *b) {
     if (!b)
         return json_object();

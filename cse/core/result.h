@@ -17,9 +17,13 @@
  * one to use (the default when not given), or -1 when op does not allow it. */
 int cse_result_rcn(int op, int rcn);
 
-/* Lock held. Body for rcn 0/1/2/3/7/9 of r (modified: UPDATE's changed
- * attributes for rcn 9). Returns malloc'd JSON (NULL for rcn 0). */
+/* Lock held. Body for rcn 0/1/2/3/7/9 of r (modified: the changed or
+ * assigned attributes for rcn 9). Returns malloc'd JSON (NULL for rcn 0). */
 char *cse_result_single(cse_res_t *r, int rcn, json_t *modified, size_t *len);
+
+/* CREATE with rcn 9: the attributes the CSE assigned or changed, i.e. those
+ * of attrs that request does not carry with the same value (new ref). */
+json_t *cse_result_assigned(json_t *attrs, json_t *request);
 
 /* Body for rcn 4/5/6/8 of target (its serialized JSON) and found (its
  * descendants, pre-order, with JSON for 4/8), or for discovery (rcn 11/2:

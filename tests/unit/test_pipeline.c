@@ -319,6 +319,17 @@ static void test_rcn(void **state) {
     assert_non_null(json_object_get(rce, "m2m:cin"));
     assert_non_null(json_object_get(rce, "uri"));
     test_resp_free(&r);
+    r = test_req(CSE_OP_CREATE, "/cse-in", "CAdmin", 3,
+                 "{\"m2m:cnt\":{\"rn\":\"r9\",\"mni\":5,\"lbl\":[\"a\"]}}", "rcn=9");
+    assert_int_equal(r.rsc, 2001);
+    json_t *assigned = test_inner(&r, "m2m:cnt");
+    assert_null(json_object_get(assigned, "rn"));
+    assert_null(json_object_get(assigned, "mni"));
+    assert_null(json_object_get(assigned, "lbl"));
+    assert_non_null(json_object_get(assigned, "ri"));
+    assert_non_null(json_object_get(assigned, "ct"));
+    assert_int_equal(json_integer_value(json_object_get(assigned, "cni")), 0);
+    test_resp_free(&r);
     r = test_req(CSE_OP_CREATE, "/cse-in/r0", "CAdmin", 3, "{\"m2m:cnt\":{}}", "rcn=4");
     assert_int_equal(r.rsc, 4000);
     test_resp_free(&r);
