@@ -476,9 +476,8 @@ static int admin_reload(void *ctx, char *why, size_t why_cap) {
     return result == CSE_PLUGIN_OK ? 0 : -1;
 }
 
-/* A revoked credential: its sessions' accounting stops now (the host has
- * no call to close a (D)TLS session; every further request on it is
- * refused by AUTHENTICATE). */
+/* A revoked credential: the host closes its (D)TLS sessions (and AUTHENTICATE
+ * refuses anything still in flight on them); their accounting stops now. */
 static void admin_revoked(void *ctx, const char *device, const char *psk_identity,
                           const char *cert) {
     cssf_state_t *st = ctx;
@@ -486,6 +485,7 @@ static void admin_revoked(void *ctx, const char *device, const char *psk_identit
     uint64_t sids[64];
     for (int i = 0; i < 2; i++) {
         size_t n;
+        cse_sessions_close(ids[i]);
         while ((n = cssf_sessions_take(st->sessions, ids[i], sids, 64)) > 0)
             for (size_t k = 0; k < n; k++)
                 cssf_aaa_session_stop(st->aaa, sids[k]);

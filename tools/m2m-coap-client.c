@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -38,6 +39,8 @@ static void usage(FILE *f) {
                "  --ca FILE     verify the server certificate against this CA\n"
                "  --timeout MS  first retransmission timeout (default 2000)\n"
                "  --block SIZE  block size for Block1/Block2, 16..1024 (default 1024)\n"
+               "  --repeat N    send the request N times over the one session (default 1)\n"
+               "  --interval MS pause between repeated requests (default 0)\n"
                "  -v            also print the response options\n"
                "Prints 'code=C rsc=N rqi=R [location=L]' and the payload.\n"
                "Exit: 0 for 2.xx, 1 for other responses, 2 for usage or transport errors.\n");
@@ -46,6 +49,8 @@ static void usage(FILE *f) {
 typedef struct args {
     const char *method, *from, *query, *body_arg, *rqi, *rvi;
     int ty, cf, accept, verbose;
+    int repeat;      /* requests sent over the one session (default 1) */
+    int interval_ms; /* pause between them */
     cse_coap_client_cfg_t cfg;
     uint8_t psk[64];
     struct {
@@ -180,7 +185,7 @@ static uint8_t *read_body(const char *arg, size_t *len) {
 }
 
 static int parse_args(int argc, char **argv, args_t *a) {
-    enum { RQI = 256, RVI, CF, ACCEPT, CERT, KEY, CA, TIMEOUT, BLOCK };
+    enum { RQI = 256, RVI, CF, ACCEPT, CERT, KEY, CA, TIMEOUT, BLOCK, REPEAT, INTERVAL };
     static const struct option longopts[] = {
         {"rqi", required_argument, 0, RQI},
         {"rvi", required_argument, 0, RVI},
@@ -191,6 +196,8 @@ static int parse_args(int argc, char **argv, args_t *a) {
         {"ca", required_argument, 0, CA},
         {"timeout", required_argument, 0, TIMEOUT},
         {"block", required_argument, 0, BLOCK},
+        {"repeat", required_argument, 0, REPEAT},
+        {"interval", required_argument, 0, INTERVAL},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -254,6 +261,18 @@ static int parse_args(int argc, char **argv, args_t *a) {
             if (a->cfg.block_szx < 0)
                 return -1;
             break;
+        case REPEAT:
+            n = strtol(optarg, NULL, 10);
+            if (n < 1 || n > 1000000)
+                return -1;
+            a->repeat = (int)n;
+            break;
+        case INTERVAL:
+            n = strtol(optarg, NULL, 10);
+            if (n < 0 || n > 3600000)
+                return -1;
+            a->interval_ms = (int)n;
+            break;
         case 'O': {
             char *comma = strchr(optarg, ',');
             if (!comma || a->nextra >= MAX_EXTRA)
@@ -313,10 +332,29 @@ static int build_request(args_t *a, cse_coap_msg_t *m, char *rqi_buf, size_t rqi
     return rc ? -1 : 0;
 }
 
+/* Prints one response; returns the exit status it stands for. */
+static int print_result(const args_t *a, const cse_coap_client_result_t *res) {
+    char code[8];
+    printf("code=%s", cse_coap_code_str(res->code, code, sizeof(code)));
+    if (res->has_rsc)
+        printf(" rsc=%u", res->rsc);
+    printf(" rqi=%s", res->rqi);
+    if (res->location[0])
+        printf(" location=%s", res->location);
+    if (a->verbose)
+        printf(" cf=%d blocks=%d bytes=%zu", res->cf, res->blocks, res->payload_len);
+    printf("\n");
+    if (res->payload_len) {
+        fwrite(res->payload, 1, res->payload_len, stdout);
+        printf("\n");
+    }
+    return CSE_COAP_CLASS(res->code) == 2 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     args_t a;
     cse_coap_msg_t m;
-    char err[256], rqi[32], code[8];
+    char err[256], rqi[32];
     memset(&a, 0, sizeof(a));
     a.cf = -1;
     cse_coap_client_cfg_default(&a.cfg);
@@ -342,25 +380,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "m2m-coap-client: %s\n", err);
         goto out;
     }
-    if (cse_coap_client_request(c, &m, body, body_len, &res, err, sizeof(err)) < 0) {
-        fprintf(stderr, "m2m-coap-client: %s\n", err);
-        goto out;
+    for (int i = 0; i < (a.repeat > 0 ? a.repeat : 1); i++) {
+        if (i > 0 && a.interval_ms) {
+            struct timespec pause = {a.interval_ms / 1000, (a.interval_ms % 1000) * 1000000L};
+            nanosleep(&pause, NULL);
+        }
+        if (cse_coap_client_request(c, &m, body, body_len, &res, err, sizeof(err)) < 0) {
+            fprintf(stderr, "m2m-coap-client: %s\n", err);
+            status = 2;
+            goto out;
+        }
+        status = print_result(&a, &res);
+        cse_coap_client_result_free(&res);
+        fflush(stdout);
     }
-    printf("code=%s", cse_coap_code_str(res.code, code, sizeof(code)));
-    if (res.has_rsc)
-        printf(" rsc=%u", res.rsc);
-    printf(" rqi=%s", res.rqi);
-    if (res.location[0])
-        printf(" location=%s", res.location);
-    if (a.verbose)
-        printf(" cf=%d blocks=%d bytes=%zu", res.cf, res.blocks, res.payload_len);
-    printf("\n");
-    if (res.payload_len) {
-        fwrite(res.payload, 1, res.payload_len, stdout);
-        printf("\n");
-    }
-    status = CSE_COAP_CLASS(res.code) == 2 ? 0 : 1;
-    cse_coap_client_result_free(&res);
 out:
     cse_coap_client_close(c);
     free(body);

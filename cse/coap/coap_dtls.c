@@ -552,6 +552,20 @@ int cse_coap_dtls_tick(cse_coap_dtls_t *d, uint64_t now) {
     return (int)next;
 }
 
+int cse_coap_dtls_close_identity(cse_coap_dtls_t *d, const char *identity) {
+    int closed = 0;
+    for (int i = d->count - 1; i >= 0; i--) {
+        if (i >= d->count) /* closing one moves the last into its slot */
+            continue;
+        session_t *s = d->list[i];
+        if (s->established && s->method != CSE_ASSOC_NONE && strcmp(s->identity, identity) == 0) {
+            session_close(d, s, 1, "revoked");
+            closed++;
+        }
+    }
+    return closed;
+}
+
 int cse_coap_dtls_session_count(const cse_coap_dtls_t *d) {
     return d->count;
 }

@@ -59,6 +59,11 @@ void cse_coap_dtls_input(cse_coap_dtls_t *d, const struct sockaddr *peer, sockle
  * until the next deadline (capped at 1000). */
 int cse_coap_dtls_tick(cse_coap_dtls_t *d, uint64_t now);
 
+/* Closes (close_notify, accounting SESSION_STOP) every established session
+ * whose association identity equals identity. Returns how many. Event-loop
+ * thread only. */
+int cse_coap_dtls_close_identity(cse_coap_dtls_t *d, const char *identity);
+
 /* Sessions currently kept (handshaking or established). */
 int cse_coap_dtls_session_count(const cse_coap_dtls_t *d);
 

@@ -12,11 +12,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cse/core/sessions.h"
 #include "cse/host.h"
 
 #define RX_MAX 16640 /* a full DTLS record plus headers */
 #define TX_MAX 2048
 #define BURST 64 /* datagrams per socket per wake-up, so neither starves */
+#define REVOKE_MAX 32 /* identities waiting for the loop; more closes every session */
+#define REVOKE_ID_MAX 256
 
 struct cse_coap_server {
     cse_coap_server_opts_t opts;
@@ -27,6 +30,13 @@ struct cse_coap_server {
     cse_coap_dtls_t *dtls;
     pthread_t thread;
     int started;
+    /* Revocations handed over by other threads (cse_sessions_close). */
+    int revoke_fd;
+    pthread_mutex_t revoke_lock;
+    char revoke_ids[REVOKE_MAX][REVOKE_ID_MAX];
+    int nrevoke;
+    int revoke_overflow; /* the queue overflowed: close every session */
+    int closer_added;
     uint8_t rx[RX_MAX];
     uint8_t tx[TX_MAX];
 };
@@ -112,11 +122,55 @@ static void serve_dtls(cse_coap_server_t *srv) {
     }
 }
 
+/* cse_session_closer_fn: any thread; queues and wakes the loop. */
+static void queue_revocation(void *arg, const char *identity) {
+    cse_coap_server_t *srv = arg;
+    pthread_mutex_lock(&srv->revoke_lock);
+    if (srv->nrevoke < REVOKE_MAX && strlen(identity) < REVOKE_ID_MAX)
+        snprintf(srv->revoke_ids[srv->nrevoke++], REVOKE_ID_MAX, "%s", identity);
+    else
+        srv->revoke_overflow = 1; /* fail closed: never leave a revoked session open */
+    pthread_mutex_unlock(&srv->revoke_lock);
+    uint64_t one = 1;
+    if (write(srv->revoke_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        cse_log(CSE_LOG_WARN, "coap: cannot wake the event loop: %s", strerror(errno));
+}
+
+/* Event-loop thread: closes the sessions of every queued identity. */
+static void serve_revocations(cse_coap_server_t *srv) {
+    uint64_t count;
+    if (read(srv->revoke_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+        return;
+    char ids[REVOKE_MAX][REVOKE_ID_MAX];
+    pthread_mutex_lock(&srv->revoke_lock);
+    int n = srv->nrevoke, overflow = srv->revoke_overflow;
+    memcpy(ids, srv->revoke_ids, sizeof(ids[0]) * (size_t)n);
+    srv->nrevoke = srv->revoke_overflow = 0;
+    pthread_mutex_unlock(&srv->revoke_lock);
+    if (!srv->dtls)
+        return;
+    if (overflow) {
+        cse_log(CSE_LOG_WARN, "coap: revocation queue overflowed: closing every dtls session");
+        cse_coap_dtls_free(srv->dtls);
+        char err[256];
+        srv->dtls = cse_coap_dtls_new(&srv->opts.dtls, srv->dtls_fd, err, sizeof(err));
+        if (!srv->dtls)
+            cse_log(CSE_LOG_ERROR, "coap: dtls restart failed: %s", err);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        int closed = cse_coap_dtls_close_identity(srv->dtls, ids[i]);
+        cse_log(CSE_LOG_INFO, "coap: revoked identity=\"%.64s\" sessions_closed=%d", ids[i],
+                closed);
+    }
+}
+
 static void *loop(void *arg) {
     cse_coap_server_t *srv = arg;
-    struct pollfd fds[3];
+    struct pollfd fds[4];
     int nfds = 0, iplain = -1, idtls = -1;
     fds[nfds++] = (struct pollfd){.fd = srv->wake_fd, .events = POLLIN};
+    fds[nfds++] = (struct pollfd){.fd = srv->revoke_fd, .events = POLLIN};
     if (srv->plain_fd >= 0) {
         iplain = nfds;
         fds[nfds++] = (struct pollfd){.fd = srv->plain_fd, .events = POLLIN};
@@ -136,6 +190,8 @@ static void *loop(void *arg) {
             continue;
         if (fds[0].revents)
             break;
+        if (fds[1].revents)
+            serve_revocations(srv);
         if (iplain >= 0 && fds[iplain].revents)
             serve_plain(srv);
         if (idtls >= 0 && fds[idtls].revents)
@@ -154,7 +210,8 @@ cse_coap_server_t *cse_coap_server_start(const cse_coap_server_opts_t *opts, cha
     srv->opts = *opts;
     snprintf(srv->listen, sizeof(srv->listen), "%s", opts->listen ? opts->listen : "");
     srv->opts.listen = srv->listen;
-    srv->plain_fd = srv->dtls_fd = srv->wake_fd = -1;
+    srv->plain_fd = srv->dtls_fd = srv->wake_fd = srv->revoke_fd = -1;
+    pthread_mutex_init(&srv->revoke_lock, NULL);
     srv->plain_port = srv->dtls_port = -1;
     if (srv->opts.endpoint.limits.max_message > TX_MAX) /* replies must fit tx */
         srv->opts.endpoint.limits.max_message = TX_MAX;
@@ -175,11 +232,19 @@ cse_coap_server_t *cse_coap_server_start(const cse_coap_server_opts_t *opts, cha
             goto fail;
     }
     if ((srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+        (srv->revoke_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
         pthread_create(&srv->thread, NULL, loop, srv) != 0) {
         snprintf(err, err_cap, "coap: cannot start the event loop: %s", strerror(errno));
         goto fail;
     }
     srv->started = 1;
+    if (srv->dtls) {
+        if (cse_sessions_add_closer(queue_revocation, srv) != 0) {
+            snprintf(err, err_cap, "coap: too many session-keeping bindings");
+            goto fail;
+        }
+        srv->closer_added = 1;
+    }
     return srv;
 fail:
     cse_coap_server_stop(srv);
@@ -199,6 +264,8 @@ int cse_coap_server_port(const cse_coap_server_t *srv, int dtls) {
 void cse_coap_server_stop(cse_coap_server_t *srv) {
     if (!srv)
         return;
+    if (srv->closer_added)
+        cse_sessions_remove_closer(queue_revocation, srv);
     if (srv->started) {
         uint64_t one = 1;
         if (write(srv->wake_fd, &one, sizeof(one)) < 0)
@@ -213,5 +280,8 @@ void cse_coap_server_stop(cse_coap_server_t *srv) {
         close(srv->dtls_fd);
     if (srv->wake_fd >= 0)
         close(srv->wake_fd);
+    if (srv->revoke_fd >= 0)
+        close(srv->revoke_fd);
+    pthread_mutex_destroy(&srv->revoke_lock);
     free(srv);
 }

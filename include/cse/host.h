@@ -62,6 +62,15 @@ int cse_resource_get(const char *ri, uint64_t known_revision, uint64_t *revision
 int cse_resource_apply(const char *parent_path, int ty, const char *rn, const char *json,
                        char *err, size_t err_cap);
 
+/*
+ * Revocation: closes every (D)TLS session whose association identity (PSK
+ * identity, or the identity CERT_CHECK bound) equals identity, in every
+ * binding that keeps sessions. Asynchronous and non-blocking: the sessions
+ * are closed (close_notify, accounting SESSION_STOP) within one turn of the
+ * binding's event loop. Safe from any thread, also from a callback.
+ */
+void cse_sessions_close(const char *identity);
+
 #ifdef __cplusplus
 }
 #endif

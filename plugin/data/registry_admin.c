@@ -227,10 +227,12 @@ static void note_revoked(const cssf_device_t *old, const cssf_device_t *d,
     const char *cert = old->cert_san         ? old->cert_san
                        : old->cert_sha256[0] ? old->cert_sha256
                                              : NULL;
+    /* The identity CERT_CHECK bound (cssf_registry_cert): the SAN, else "sha256:<hex>". */
     if (cert && (gone || !d->cert_san != !old->cert_san ||
                  (d->cert_san && strcmp(d->cert_san, old->cert_san) != 0) ||
                  strcmp(d->cert_sha256, old->cert_sha256) != 0))
-        snprintf(res->revoked_cert, sizeof(res->revoked_cert), "%s", cert);
+        snprintf(res->revoked_cert, sizeof(res->revoked_cert), "%s%s",
+                 old->cert_san ? "" : "sha256:", cert);
 }
 
 void cssf_registry_update(cssf_registry_t *r, const char *id, const json_t *doc, int merge,
