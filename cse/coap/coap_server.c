@@ -17,7 +17,7 @@
 
 #define RX_MAX 16640 /* a full DTLS record plus headers */
 #define TX_MAX 2048
-#define BURST 64 /* datagrams per socket per wake-up, so neither starves */
+#define BURST 64      /* datagrams per socket per wake-up, so neither starves */
 #define REVOKE_MAX 32 /* identities waiting for the loop; more closes every session */
 #define REVOKE_ID_MAX 256
 
