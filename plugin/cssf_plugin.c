@@ -21,6 +21,7 @@
 #include "plugin/admin/admin.h"
 #include "plugin/authn/authn.h"
 #include "plugin/authn/registration.h"
+#include "plugin/authn/token_events.h"
 #include "plugin/authz/authorize.h"
 #include "plugin/cssf_options.h"
 #include "plugin/data/audit.h"
@@ -59,6 +60,7 @@ typedef struct cssf_state {
     cssf_sessions_t *sessions;   /* open sessions per identity, for revocation */
     cssf_admin_t *admin;         /* /cssf/v1 (plugin/admin) */
     pthread_mutex_t reload_lock; /* RELOAD and the admin's policy apply, one at a time */
+    cssf_token_holder_t tokens;  /* bearer and oneM2M tokens (the policy's tokens section) */
 } cssf_state_t;
 
 CSE_PLUGIN_EXPORT int cse_plugin_version(int count, const int *supported) {
@@ -150,7 +152,12 @@ static int on_authenticate(int event, void *data, void *userdata) {
         return CSE_PLUGIN_DEFER;
     cssf_policy_t *pol = cssf_policy_holder_acquire(&st->policy);
     cssf_authn_decision_t d;
-    authenticate(st, pol, ev->sec, ev->from, ev->operation, ev->resource_type, ev->to, &d);
+    cssf_token_authn_t tk;
+    cssf_token_authenticate(&st->tokens, ev, cse_host_cse_id(), pol->admin_originator, &tk);
+    if (tk.decided)
+        d = tk.d;
+    else
+        authenticate(st, pol, ev->sec, ev->from, ev->operation, ev->resource_type, ev->to, &d);
     if (!d.deny && strlen(d.originator) >= ev->identity_cap) {
         d.deny = 1;
         d.rsc = 4000;
@@ -167,14 +174,23 @@ static int on_authenticate(int event, void *data, void *userdata) {
                                  .rsc = d.rsc,
                                  .reason = d.reason};
         record_from_sec(&r, ev->sec);
+        if (tk.decided) {
+            r.method = "bearer";
+            r.identity = tk.identity[0] ? tk.identity : NULL;
+        } else if (d.rsc == 4107) {
+            tk.challenge = cssf_token_missing_challenge(&st->tokens, cse_host_cse_id());
+        }
         audit(st, &r);
         result = deny_with(&ev->rsc, &ev->reason, d.rsc, d.reason);
+        ev->challenge = tk.challenge;
+        tk.challenge = NULL;
     } else {
         memcpy(ev->identity, d.originator, strlen(d.originator) + 1);
         ev->authenticated = d.authenticated;
         ev->is_admin = d.is_admin;
         result = CSE_PLUGIN_OK;
     }
+    cse_free(tk.challenge);
     cssf_policy_release(pol);
     return result;
 }
@@ -191,12 +207,20 @@ static int on_authorize(int event, void *data, void *userdata) {
     cssf_registry_locate_ctx_t where = {st->registry, ev->sec};
     cssf_authz_env_t env = {.locate = cssf_registry_locate_hook, .locate_arg = &where};
     int result = cssf_authz_decide(st->authz, ev, &env, decision, sizeof(decision), &rsc);
+    char *challenge = NULL;
+    /* Tokens may grant what the ACPs do not (docs/oauth.md). */
+    if (result != CSE_PLUGIN_OK && rsc == 4103 &&
+        cssf_token_authorize(&st->tokens, ev, decision, sizeof(decision), &challenge) ==
+            CSE_PLUGIN_OK)
+        result = CSE_PLUGIN_OK;
     if (result == CSE_PLUGIN_OK) {
+        cse_free(challenge);
         /* The matching rule travels back to the host for the request's
          * audit line (ACCOUNTING decision_reason). */
         ev->reason = cse_strdup(decision);
         return CSE_PLUGIN_OK;
     }
+    ev->challenge = challenge;
     if (rsc < 4000)
         rsc = 4103;
     /* Discovery asks once per candidate and hides the denied ones; the
@@ -350,7 +374,8 @@ static int on_psk_lookup(int event, void *data, void *userdata) {
 
 /* Loads and applies the policy directory; logs every problem. Returns a
  * new snapshot, or NULL with a one-line summary in why. */
-static cssf_policy_t *load_policy(const cssf_options_t *o, char *why, size_t why_cap) {
+static cssf_policy_t *load_policy(const cssf_options_t *o, cssf_token_holder_t *tokens, char *why,
+                                  size_t why_cap) {
     cssf_policy_report_t *rep = malloc(sizeof(*rep));
     cssf_policy_t *pol = NULL;
     if (!rep) {
@@ -372,6 +397,13 @@ static cssf_policy_t *load_policy(const cssf_options_t *o, char *why, size_t why
         goto out;
     }
     char err[512];
+    if (cssf_token_holder_prepare(tokens, pol->tokens, cse_host_cse_id(), err, sizeof(err)) < 0) {
+        cse_log(CSE_LOG_ERROR, "cssf: policy: %s", err);
+        snprintf(why, why_cap, "invalid policy: %.700s", err);
+        cssf_policy_release(pol);
+        pol = NULL;
+        goto out;
+    }
     if (cssf_policy_apply_acps(pol, cse_resource_apply, err, sizeof(err)) < 0) {
         cse_log(CSE_LOG_ERROR, "cssf: policy: %s", err);
         snprintf(why, why_cap, "cannot apply the policy: %.700s", err);
@@ -388,7 +420,7 @@ static int on_reload(int event, void *data, void *userdata) {
     cssf_state_t *st = userdata;
     cse_evt_reload_t *ev = data;
     char why[1024] = "";
-    cssf_policy_t *pol = load_policy(&st->opts, why, sizeof(why));
+    cssf_policy_t *pol = load_policy(&st->opts, &st->tokens, why, sizeof(why));
     cssf_audit_record_t r = {.event = "reload", .target = st->opts.policy_dir};
     if (!pol) {
         cse_log(CSE_LOG_WARN, "cssf: reload refused, the previous policy stays: %s", why);
@@ -401,6 +433,7 @@ static int on_reload(int event, void *data, void *userdata) {
     }
     cssf_audit_set_keep(st->audit, pol->audit_keep);
     size_t nacps = pol->nacps;
+    cssf_token_holder_commit(&st->tokens);
     cssf_policy_holder_publish(&st->policy, pol);
     cse_log(CSE_LOG_INFO, "cssf: policy reloaded from %s (%zu ACPs)", st->opts.policy_dir, nacps);
     r.decision = "permit";
@@ -550,12 +583,19 @@ static int check_policies(const cssf_options_t *o) {
     cssf_policy_defaults_t defs = policy_defaults(o);
     cssf_policy_t *pol = cssf_policy_load(o->check_policies, &defs, rep);
     int rc = pol ? 0 : 1;
-    if (pol)
+    char err[512];
+    cssf_token_config_t *tc = NULL;
+    if (pol && pol->tokens && !(tc = cssf_token_config_parse(pol->tokens, err, sizeof(err)))) {
+        fprintf(stderr, "%s: cssf.json: %s\n%s: 1 problem(s)\n", o->check_policies, err,
+                o->check_policies);
+        rc = 1;
+    } else if (pol) {
         fprintf(stderr, "%s: OK (%zu ACPs)\n", o->check_policies, pol->nacps);
-    else {
+    } else {
         cssf_policy_report_print(rep, stderr);
         fprintf(stderr, "%s: %zu problem(s)\n", o->check_policies, rep->total);
     }
+    cssf_token_config_free(tc);
     cssf_policy_release(pol);
     cssf_policy_report_clear(rep);
     free(rep);
@@ -584,6 +624,7 @@ static void state_free(cssf_state_t *st) {
         cssf_authz_destroy(st->authz);
     cssf_policy_holder_destroy(&st->policy);
     pthread_mutex_destroy(&st->reload_lock);
+    cssf_token_holder_destroy(&st->tokens);
     free(st);
 }
 
@@ -608,6 +649,7 @@ CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
     }
     cssf_policy_holder_init(&st->policy, NULL);
     pthread_mutex_init(&st->reload_lock, NULL);
+    cssf_token_holder_init(&st->tokens);
     /* radius_* options belong to plugin/aaa; the rest to cssf_options. */
     cssf_aaa_config_t aaa_cfg;
     cssf_aaa_config_init(&aaa_cfg);
@@ -640,11 +682,12 @@ CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
     }
     if (st->opts.trust_claimed_admin)
         warn_trust_claimed_admin(&st->opts);
-    cssf_policy_t *pol = load_policy(&st->opts, err, sizeof(err));
+    cssf_policy_t *pol = load_policy(&st->opts, &st->tokens, err, sizeof(err));
     if (!pol) {
         cse_log(CSE_LOG_ERROR, "cssf: %s", err);
         goto fail;
     }
+    cssf_token_holder_commit(&st->tokens);
     cssf_policy_holder_publish(&st->policy, pol);
     cssf_audit_options_t ao = {st->opts.audit_file, st->opts.audit_max_bytes, pol->audit_keep, 0,
                                0};

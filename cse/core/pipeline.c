@@ -46,6 +46,14 @@ static void plugin_error(cse_response_t *resp, int rsc, char *reason, const char
     cse_free(reason);
 }
 
+/* Keeps a plugin's challenge (cse_malloc'd) for the response of a denial
+ * (resp NULL: dropped). */
+static void take_challenge(cse_response_t *resp, char *challenge) {
+    if (resp && challenge && !resp->www_authenticate)
+        resp->www_authenticate = strdup(challenge);
+    cse_free(challenge);
+}
+
 /* ---- AUTHENTICATE --------------------------------------------------- */
 
 static int authenticate(cse_request_t *req, cse_response_t *resp, int op) {
@@ -70,8 +78,10 @@ static int authenticate(cse_request_t *req, cse_response_t *resp, int op) {
         if (rc != CSE_PLUGIN_OK) {
             plugin_error(resp, ev.rsc ? ev.rsc : CSE_RSC_ORIGINATOR_NOT_AUTHENTICATED, ev.reason,
                          "the originator is not authenticated");
+            take_challenge(resp, ev.challenge);
             return -1;
         }
+        take_challenge(NULL, ev.challenge);
         cse_free(ev.reason);
         if (!req->originator[0] && req->has_from)
             snprintf(req->originator, sizeof(req->originator), "%s", req->from);
@@ -95,10 +105,11 @@ static int authenticate(cse_request_t *req, cse_response_t *resp, int op) {
 /* ---- AUTHORIZE ------------------------------------------------------ */
 
 /* Returns 1 (permit) or 0 (deny, *rsc and *reason set; reason is
- * cse_malloc'd or NULL). */
+ * cse_malloc'd or NULL; a challenge goes into resp, which may be NULL). */
 static int run_authorize(const cse_request_t *req, int op, int create_ty,
                          const cse_resource_view_t *tv, const cse_resource_view_t *pv,
-                         int updates_acpi, int only_acpi, int *rsc, char **reason) {
+                         int updates_acpi, int only_acpi, int *rsc, char **reason,
+                         cse_response_t *resp) {
     *reason = NULL;
     if (!cse_plugin_host_has(CSE_EVT_AUTHORIZE)) {
         *rsc = CSE_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
@@ -119,6 +130,7 @@ static int run_authorize(const cse_request_t *req, int op, int create_ty,
     ev.updates_acpi = updates_acpi;
     ev.updates_only_acpi = only_acpi;
     int rc = cse_plugin_host_run(CSE_EVT_AUTHORIZE, &ev);
+    take_challenge(rc == CSE_PLUGIN_OK ? NULL : resp, ev.challenge);
     *reason = ev.reason;
     *rsc = ev.rsc ? ev.rsc : CSE_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
     return rc == CSE_PLUGIN_OK;
@@ -129,7 +141,7 @@ static int authorize(const cse_request_t *req, cse_response_t *resp, int op, int
     int rsc;
     char *reason;
     int ok = run_authorize(req, op, create_ty, &t->view.v, t->has_parent ? &t->parent_view.v : NULL,
-                           updates_acpi, only_acpi, &rsc, &reason);
+                           updates_acpi, only_acpi, &rsc, &reason, resp);
     resp->authorized = ok;
     const char *why = reason ? reason
                       : ok
@@ -401,7 +413,7 @@ static void authorize_found(const cse_request_t *req, int op, cse_found_list_t *
         if (ok && check) {
             int rsc;
             char *reason = NULL;
-            ok = run_authorize(req, op, 0, &f->view.v, NULL, 0, 0, &rsc, &reason);
+            ok = run_authorize(req, op, 0, &f->view.v, NULL, 0, 0, &rsc, &reason, NULL);
             cse_free(reason);
         }
         if (ok && skip > 0) {

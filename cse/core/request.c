@@ -33,6 +33,7 @@ void cse_response_init(cse_response_t *resp) {
 void cse_response_clear(cse_response_t *resp) {
     free(resp->body);
     free(resp->reason);
+    free(resp->www_authenticate);
     cse_response_init(resp);
 }
 

@@ -71,6 +71,7 @@ typedef struct cse_response {
     /* For accounting and audit. */
     int authorized; /* -1 not reached, 0 denied, 1 permitted */
     char decision[256];
+    char *www_authenticate; /* malloc'd challenge of a plugin's denial (HTTP header), or NULL */
 } cse_response_t;
 
 void cse_request_init(cse_request_t *req);

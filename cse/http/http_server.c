@@ -123,6 +123,7 @@ typedef struct reply {
     void (*free_fn)(void *);
     const char *content_type;
     const char *location;
+    const char *www_authenticate; /* a plugin's challenge, or NULL */
 } reply_t;
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, const reply_t *r) {
@@ -146,6 +147,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, const reply_t *r) {
         ok &= MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type) == MHD_YES;
     if (r->location && r->location[0])
         ok &= MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_LOCATION, r->location) == MHD_YES;
+    if (r->www_authenticate)
+        ok &= MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate) ==
+              MHD_YES;
     if (r->rsc == CSE_RSC_OPERATION_NOT_ALLOWED)
         ok &= MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, allowed_methods) == MHD_YES;
     enum MHD_Result ret = ok ? MHD_queue_response(c, (unsigned)r->status, mr) : MHD_NO;
@@ -165,6 +169,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, int status, const
         .free_fn = free,
         .content_type = "application/json",
         .location = req->op == CSE_OP_CREATE ? resp->location : NULL,
+        .www_authenticate = resp->www_authenticate,
     };
     resp->body = NULL;
     resp->body_len = 0;

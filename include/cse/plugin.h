@@ -164,7 +164,11 @@ typedef struct cse_evt_authenticate {
     int is_admin; /* 1 when the identity holds admin rights */
     int rsc; /* with DENY: 4000, 4106, 4107, ... */
     char *reason; /* with DENY: cse_malloc'd, freed by the host */
-    void *reserved[8];
+    /* with DENY, optional: an RFC 6750 challenge, e.g. `Bearer error="invalid_token",
+     * error_description="token expired"`; cse_malloc'd, freed by the host, sent as
+     * WWW-Authenticate on HTTP. Took the first reserved slot (layout unchanged). */
+    char *challenge;
+    void *reserved[7];
 } cse_evt_authenticate_t;
 
 /* A resource as the plugin sees it (borrowed; JSON is the full attribute
@@ -201,7 +205,8 @@ typedef struct cse_evt_authorize {
     /* outputs */
     int rsc; /* with DENY: normally 4103 */
     char *reason; /* cse_malloc'd, freed by the host */
-    void *reserved[8];
+    char *challenge; /* with DENY, optional: as in cse_evt_authenticate_t */
+    void *reserved[7];
 } cse_evt_authorize_t;
 
 /* REGISTER_AE: AE CREATE, before the resource exists. */
