@@ -351,12 +351,6 @@ cssf_token_config_t *cssf_token_config_parse(const json_t *section, char *err, s
     json_t *das = json_object_get(section, "dynamic_authorization");
     if (das && parse_das(c, das, err, err_cap) < 0)
         goto bad;
-    if (!c->has_bearer && !c->has_das) {
-        fail(err, err_cap,
-             "tokens: nothing to check (no issuer/audience/jwks_uri/jwks/"
-             "introspection and no dynamic_authorization)");
-        goto bad;
-    }
     return c;
 bad:
     cssf_token_config_free(c);

@@ -51,7 +51,9 @@ typedef struct cssf_token_config {
 } cssf_token_config_t;
 
 /*
- * Parses a tokens section. Returns a configuration (free with
+ * Parses a tokens section. An empty section (or one with a description
+ * only) configures nothing: has_bearer and has_das are 0, so every token
+ * is refused. Returns a configuration (free with
  * cssf_token_config_free), or NULL with the first problem in err, named by
  * its path ("tokens.algorithms[1]: alg none is never accepted").
  */

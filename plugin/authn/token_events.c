@@ -47,6 +47,8 @@ int cssf_token_holder_prepare(cssf_token_holder_t *h, const json_t *section, con
     cssf_tokens_release(h->pending);
     h->pending = NULL;
     h->pending_set = 0;
+    if (section && json_object_size(section) == (json_object_get(section, "description") ? 1u : 0u))
+        section = NULL; /* "tokens": {} configures nothing: no liboauth2 needed */
     if (section) {
         cssf_tokens_t *cur = cssf_token_holder_acquire(h);
         if (cur && cssf_tokens_built_from(cur, section)) {

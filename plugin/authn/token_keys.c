@@ -346,20 +346,22 @@ int cssf_token_keys_verify(cssf_token_keys_t *k, const cssf_jws_t *jws, const ch
     if (may_fetch && now - k->last_success >= k->max_age)
         refresh_locked(k, now);
     size_t n = candidates(k, jws, idx);
+    int limited = 0;
     if (n == 0 && k->uri) {
         while (k->fetching)
             pthread_cond_wait(&k->fetched, &k->lock);
-        if (now - k->last_attempt >= k->min_refresh)
+        limited = now - k->last_attempt < k->min_refresh;
+        if (!limited)
             refresh_locked(k, now); /* an unknown kid: the AS may have rotated its keys */
         n = candidates(k, jws, idx);
     }
     int status = CSSF_TOKEN_INVALID;
     const char *why = "bad signature";
-    if (n == 0) {
-        status = k->uri && !k->reachable ? CSSF_TOKEN_UNAVAILABLE : CSSF_TOKEN_INVALID;
-        why = status == CSSF_TOKEN_UNAVAILABLE
-                  ? "signing key unknown and the JWKS endpoint is unreachable"
-                  : "unknown signing key";
+    if (n == 0 && k->uri && !k->reachable) {
+        status = CSSF_TOKEN_UNAVAILABLE;
+        why = "signing key unknown and the JWKS endpoint is unreachable";
+    } else if (n == 0) {
+        why = limited ? "unknown signing key (JWKS fetched moments ago)" : "unknown signing key";
     }
     for (size_t i = 0; i < n && status != CSSF_TOKEN_OK; i++)
         if (cssf_oauth2_verify(k->rt, k->set.v[idx[i]].v, token, claims))

@@ -32,6 +32,7 @@ def test_outage_and_recovery(ctx):
 
     r = get(ctx.cse, old_key_token)
     check(r.rsc == 2000, "cached key keeps a valid JWT working", r)
+    time.sleep(1.1)  # jwks_refresh.min_interval: the unknown kid may ask the AS again
     r = get(ctx.cse, new_key_token)
     check(r.status == 403 and r.rsc == 4103, "unknown kid denied", r)
     check("signing key unknown and the JWKS endpoint is unreachable" in r.json["m2m:dbg"],

@@ -62,20 +62,29 @@ def test_valid_token_reads(ctx):
     check(r.status == 200 and r.rsc == 2000 and "m2m:cb" in r.json, "valid token reads", r)
     r = get(ctx.cse, "/cse-in/sensor1", token)
     check(r.rsc == 2000, "valid token reads the AE", r)
-    r = ctx.cse.create("/cse-in/sensor1", 3, {"m2m:cnt": {"rn": "data"}}, origin="Csensor1",
+    # Only the admin may create directly under the CSEBase (no acpi there):
+    # the scope grants it.
+    r = ctx.cse.create("/cse-in", 3, {"m2m:cnt": {"rn": "shared"}}, origin="Csensor1",
                        headers=bearer(token))
-    check(r.rsc == 2001, "cse.create grants CREATE", r)
-    r = get(ctx.cse, "/cse-in/sensor1/data", token)
+    check(r.rsc == 2001, "cse.create grants CREATE under /cse-in", r)
+    r = get(ctx.cse, "/cse-in/shared", token)
     check(r.rsc == 2000, "read the container", r)
+    other = ctx.auth.token("sensor-2", "cse.read")
+    r = ctx.cse.create("/cse-in", 2, cssftest.ae("sensor2"), origin="Csensor2",
+                       headers=bearer(other))
+    check(r.rsc == 2001, "second AE registered with its own token", r)
 
 
 def test_scope_without_operation(ctx):
     token = ctx.auth.token("sensor-1", "cse.read")
-    r = ctx.cse.create("/cse-in/sensor1", 3, {"m2m:cnt": {"rn": "more"}}, origin="Csensor1",
+    r = ctx.cse.create("/cse-in", 3, {"m2m:cnt": {"rn": "more"}}, origin="Csensor1",
                        headers=bearer(token))
     denied(r, 4103, "no token scope grants CREATE", error="insufficient_scope")
-    r = ctx.cse.delete("/cse-in/sensor1", origin="Csensor1", headers=bearer(token))
+    # Another AE's resource: neither its (inherited) policy nor cse.read allows DELETE.
+    r = ctx.cse.delete("/cse-in/sensor2", origin="Csensor1", headers=bearer(token))
     denied(r, 4103, "no token scope grants DELETE", error="insufficient_scope")
+    r = get(ctx.cse, "/cse-in/sensor2", token)
+    check(r.rsc == 2000, "but cse.read reads it", r)
 
 
 def test_subject_from_mismatch(ctx):
@@ -152,6 +161,32 @@ def test_malformed_tokens(ctx):
         check(r.status in (400, 403) and r.rsc in (4000, 4103), "malformed %r" % bad[:20], r)
 
 
+def test_check_policies_and_reload_refuse_bad_tokens(ctx):
+    import subprocess
+    from cselib import CSE_BIN, CSSF_PLUGIN
+    bad = tempfile.mkdtemp(prefix="cssf-oauth-bad-")
+    section = tokens_section(ctx.auth)
+    section["algorithms"] = ["ES256", "none"]
+    cssftest.write_policy(bad, {"tokens": section})
+    cfg = os.path.join(bad, "check.ini")
+    with open(cfg, "w") as f:
+        f.write("[store]\npath = %s\n[plugin]\npath = %s\n" % (os.path.join(bad, "x.db"),
+                                                                CSSF_PLUGIN))
+    p = subprocess.run([CSE_BIN, "--config", cfg, "--check-policies", bad], capture_output=True,
+                       text=True, timeout=30)
+    check(p.returncode != 0 and "tokens.algorithms[1]: alg none is never accepted" in p.stderr,
+          "--check-policies names the problem", p.returncode, p.stderr)
+    # The same section on SIGHUP: refused, the running policy stays.
+    import signal
+    cssftest.write_policy(ctx.policy, {"tokens": section})
+    ctx.cse.signal(signal.SIGHUP)
+    cssftest.wait_output(ctx.cse, "reload refused")
+    check("alg none is never accepted" in ctx.cse.read_output(), "reason logged")
+    check(get(ctx.cse, "/cse-in", ctx.auth.token("sensor-1", "cse.read")).rsc == 2000,
+          "the old token settings still work")
+    cssftest.write_policy(ctx.policy, {"tokens": tokens_section(ctx.auth)})
+
+
 def main():
     keydir = tempfile.mkdtemp(prefix="cssf-oauth-")
     keyfile = os.path.join(keydir, "as-keys.json")
@@ -162,7 +197,7 @@ def main():
             class Ctx:
                 pass
             ctx = Ctx()
-            ctx.auth, ctx.cse, ctx.keyfile = auth, cse, keyfile
+            ctx.auth, ctx.cse, ctx.keyfile, ctx.policy = auth, cse, keyfile, policy
             import urllib.request
             with urllib.request.urlopen(auth.issuer + "/jwks", timeout=5) as resp:
                 ctx.cse_jwks = resp.read().decode()

@@ -80,6 +80,11 @@ static void test_full(void **state) {
     assert_string_equal(c->das_issuer, "das");
     assert_string_equal(c->das_algorithms.v[0], "HS256");
     cssf_token_config_free(c);
+    /* nothing configured: every token will be refused */
+    c = parse("{\"description\":\"later\"}", err);
+    assert_non_null(c);
+    assert_int_equal(c->has_bearer + c->has_das, 0);
+    cssf_token_config_free(c);
     /* only dynamic authorization */
     c = parse("{\"dynamic_authorization\":{\"jwks\":" KEY "}}", err);
     assert_non_null(c);
@@ -94,7 +99,6 @@ static void test_errors(void **state) {
         const char *text, *why;
     } bad[] = {
         {"[]", "tokens: expected an object"},
-        {"{}", "tokens: nothing to check"},
         {"{\"isuer\":\"x\"}", "tokens: unknown key 'isuer'"},
         {"{\"audience\":\"a\",\"jwks_uri\":\"https://x\"}", "tokens.issuer: expected a non-empty"},
         {"{\"issuer\":\"i\",\"jwks_uri\":\"https://x\"}", "tokens.audience: expected a list"},
