@@ -161,6 +161,29 @@ def test_malformed_tokens(ctx):
         check(r.status in (400, 403) and r.rsc in (4000, 4103), "malformed %r" % bad[:20], r)
 
 
+def test_concurrent_requests(ctx):
+    # Fresh tokens on several threads at once: verification (liboauth2 under
+    # its lock), the result cache and the JWKS keys are shared.
+    import threading
+    tokens = [ctx.auth.token("sensor-1", "cse.read") for _ in range(6)]
+    bad = [aslib.tampered(t) for t in tokens[:2]]
+    results = []
+
+    def worker(i):
+        for k in range(15):
+            t = tokens[(i + k) % len(tokens)] if k % 5 else bad[k % 2]
+            results.append((t in bad, get(ctx.cse, "/cse-in", t).rsc))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(len(results) == 90, "every request answered", len(results))
+    check(all(rsc == (4103 if is_bad else 2000) for is_bad, rsc in results), "right answers",
+          [r for r in results if r[1] != (4103 if r[0] else 2000)])
+
+
 def test_check_policies_and_reload_refuse_bad_tokens(ctx):
     import subprocess
     from cselib import CSE_BIN, CSSF_PLUGIN

@@ -1,0 +1,91 @@
+/* Cost of a bearer-token check in the plugin: a first use (liboauth2
+ * signature check plus the plugin's claim checks, ES256) and a cached use
+ * (the plugin's result cache plus the claim checks again).
+ *   bench_token_verify [tokens]   (default 2000) */
+#include <cjose/cjose.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "plugin/authn/token_verify.h"
+
+#define NOW 1700000000
+
+static double seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *sign(cjose_jwk_t *k, int i) {
+    char payload[256];
+    snprintf(payload, sizeof(payload),
+             "{\"iss\":\"https://as\",\"sub\":\"sensor-%d\",\"aud\":\"urn:onem2m:cse\","
+             "\"exp\":%d,\"scope\":\"cse.read\",\"jti\":\"%d\"}",
+             i, NOW + 3600, i);
+    cjose_err err;
+    cjose_header_t *h = cjose_header_new(&err);
+    cjose_header_set(h, "alg", "ES256", &err);
+    cjose_header_set(h, "typ", "at+jwt", &err);
+    cjose_header_set(h, "kid", "k1", &err);
+    cjose_jws_t *jws = cjose_jws_sign(k, h, (const uint8_t *)payload, strlen(payload), &err);
+    const char *ser = NULL;
+    char *out = jws && cjose_jws_export(jws, &ser, &err) ? strdup(ser) : NULL;
+    cjose_jws_release(jws);
+    cjose_header_release(h);
+    return out;
+}
+
+static int run(cssf_tokens_t *t, char **tokens, int n, const char *what) {
+    double t0 = seconds();
+    int ok = 0;
+    for (int i = 0; i < n; i++) {
+        cssf_token_result_t r;
+        cssf_tokens_check_bearer(t, tokens[i], NOW, &r);
+        ok += r.status == CSSF_TOKEN_OK;
+        cssf_token_result_clear(&r);
+    }
+    double dt = seconds() - t0;
+    printf("%-10s %6d tokens  %8.1f us/check  %9.0f checks/s  (%d ok)\n", what, n, dt * 1e6 / n,
+           n / dt, ok);
+    return ok == n ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    int n = argc > 1 ? atoi(argv[1]) : 2000;
+    if (n < 1)
+        n = 1;
+    char err[256];
+    cjose_err cerr;
+    cssf_oauth2_t *rt = cssf_oauth2_open(err, sizeof(err));
+    cjose_jwk_t *k = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, &cerr);
+    if (!rt || !k || !cjose_jwk_set_kid(k, "k1", 2, &cerr))
+        return 1;
+    char *pub = cjose_jwk_to_json(k, false, &cerr);
+    char section[2048];
+    snprintf(section, sizeof(section),
+             "{\"issuer\":\"https://as\",\"audience\":\"urn:onem2m:cse\",\"jwks\":{\"keys\":[%s]},"
+             "\"cache\":{\"max_entries\":%d}}",
+             pub, n);
+    json_t *s = json_loads(section, 0, NULL);
+    cssf_tokens_t *t = cssf_tokens_create(rt, s, "/id-in", NOW, err, sizeof(err));
+    if (!t) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    char **tokens = calloc((size_t)n, sizeof(char *));
+    for (int i = 0; i < n; i++)
+        tokens[i] = sign(k, i);
+    int rc = run(t, tokens, n, "first use") | run(t, tokens, n, "cached");
+    for (int i = 0; i < n; i++)
+        free(tokens[i]);
+    free(tokens);
+    json_decref(s);
+    free(pub);
+    cjose_jwk_release(k);
+    cssf_tokens_release(t);
+    cssf_oauth2_close(rt);
+    return rc;
+}
