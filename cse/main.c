@@ -3,10 +3,10 @@
  *
  * Start-up: configuration (errors → exit 2), logging, store, core, the
  * security plugin (failure → exit 1; none configured → refuse unless
- * --insecure), HTTP; then one line "onem2m-cse: listening on http://HOST:PORT"
- * on stdout. SIGHUP reloads the plugin's policy (CSE_EVT_RELOAD), SIGTERM
- * and SIGINT stop the CSE cleanly (exit 0). Signals are taken with
- * sigwait() in the main thread, never in a handler.
+ * --insecure), HTTP; then one line "onem2m-cse: listening on URL" per
+ * listener on stdout (http://, https://, https-psk://, coap://, coaps://). SIGHUP reloads the
+ * plugin's policy (CSE_EVT_RELOAD), SIGTERM and SIGINT stop the CSE cleanly (exit 0). Signals are
+ * taken with sigwait() in the main thread, never in a handler.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -23,6 +23,7 @@
 #include "cse/core/plugin_host.h"
 #include "cse/host.h"
 #include "cse/http/http_server.h"
+#include "cse/http/http_tls_start.h"
 #include "cse/store/store.h"
 
 #ifndef CSE_VERSION
@@ -116,12 +117,14 @@ typedef struct cse_process {
     int core_up;
     int plugins_up;
     cse_http_server_t *http;
+    cse_http_tls_listeners_t https;
     cse_coap_server_t *coap;
 } cse_process_t;
 
 static void process_stop(cse_process_t *p) {
     cse_coap_server_stop(p->coap);
     p->coap = NULL;
+    cse_http_tls_stop(&p->https);
     cse_http_server_stop(p->http);
     p->http = NULL;
     if (p->core_up)
@@ -213,20 +216,36 @@ static int serve(cse_process_t *p) {
         .max_body = p->cfg.http_max_body,
         .max_header = p->cfg.http_max_header,
     };
-    p->http = cse_http_server_start(&http, err, sizeof(err));
-    if (!p->http) {
+    if (!p->cfg.http_plain && !p->cfg.http_tls && !p->cfg.http_tls_psk) {
+        fprintf(stderr, "onem2m-cse: [http] plain = 0 needs tls = 1 or tls_psk = 1\n");
+        return 1;
+    }
+    if (p->cfg.http_plain && !(p->http = cse_http_server_start(&http, err, sizeof(err)))) {
         fprintf(stderr, "onem2m-cse: %s\n", err);
         return 1;
     }
-    char url[128];
-    cse_http_server_url(p->http, url, sizeof(url));
+    if (cse_http_tls_start_config(&p->cfg, &http, &p->https, err, sizeof(err)) < 0) {
+        fprintf(stderr, "onem2m-cse: %s\n", err);
+        return 1;
+    }
+    char url[128] = "off";
+    if (p->http)
+        cse_http_server_url(p->http, url, sizeof(url));
     cse_log(CSE_LOG_INFO, "started version=%s cse_id=%s http=%s plugin=%s", CSE_VERSION,
             p->cfg.cse_id, url, insecure ? "none" : p->cfg.plugin_path);
     if (cse_coap_server_start_config(&p->cfg, &p->coap, err, sizeof(err)) < 0) {
         fprintf(stderr, "onem2m-cse: %s\n", err);
         return 1;
     }
-    printf("onem2m-cse: listening on %s\n", url);
+    cse_http_server_t *const listeners[] = {p->http, p->https.x509, p->https.psk};
+    for (size_t i = 0; i < sizeof(listeners) / sizeof(listeners[0]); i++) {
+        if (!listeners[i])
+            continue;
+        cse_http_server_url(listeners[i], url, sizeof(url));
+        if (i > 0)
+            cse_log(CSE_LOG_INFO, "http: listening on %s", url);
+        printf("onem2m-cse: listening on %s\n", url);
+    }
     for (int dtls = 0; p->coap && dtls <= 1; dtls++) {
         if (cse_coap_server_port(p->coap, dtls) < 0)
             continue;

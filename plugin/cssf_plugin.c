@@ -20,6 +20,8 @@
 #include "plugin/aaa/aaa.h"
 #include "plugin/admin/admin.h"
 #include "plugin/authn/authn.h"
+#include "plugin/authn/basic_radius.h"
+#include "plugin/authn/cert_bind.h"
 #include "plugin/authn/registration.h"
 #include "plugin/authn/token_events.h"
 #include "plugin/authz/authorize.h"
@@ -83,14 +85,28 @@ static int trusted_claim(const cssf_policy_t *pol, const cse_security_context_t 
            strcmp(originator, pol->admin_originator) == 0;
 }
 
-/* Fills the parts of an audit record that come from the connection. */
-static void record_from_sec(cssf_audit_record_t *r, const cse_security_context_t *sec) {
+/* Fills the parts of an audit record that come from the connection;
+ * basic_user: the credential ID RADIUS checked for this request, or NULL. */
+static void record_from_sec(cssf_audit_record_t *r, const cse_security_context_t *sec,
+                            const char *basic_user) {
     if (!sec)
         return;
     r->binding = sec->binding;
     r->peer = &sec->peer;
     r->identity = sec->assoc_method != CSE_ASSOC_NONE ? sec->assoc_identity : NULL;
     r->method = cssf_audit_method_name(sec->assoc_method);
+    if (basic_user) {
+        r->identity = basic_user;
+        r->method = CSSF_BASIC_METHOD;
+    }
+}
+
+/* The identity a request authenticated by RADIUS-checked Basic
+ * credentials speaks as (for REGISTER_AE, AUTHORIZE and audit lines,
+ * which only learn that the request was authenticated), else NULL. */
+static const char *basic_identity(const cssf_policy_t *pol, const cse_security_context_t *sec,
+                                  int authenticated) {
+    return authenticated ? cssf_basic_user(pol, sec) : NULL;
 }
 
 static void audit(cssf_state_t *st, const cssf_audit_record_t *r) {
@@ -122,8 +138,18 @@ static int deny_with(int *rsc_out, char **reason_out, int rsc, const char *reaso
     return CSE_PLUGIN_DENY;
 }
 
+static void deny_decision(cssf_authn_decision_t *d, const char *from, const char *reason) {
+    memset(d, 0, sizeof(*d));
+    d->deny = 1;
+    d->rsc = 4106;
+    d->unauth_rule = -1;
+    d->originator = from ? from : "";
+    snprintf(d->reason, sizeof(d->reason), "%s", reason);
+}
+
 /* The authentication decision for a request (also for the admin API's
- * callers): a suspended device is refused first, then the policy decides
+ * callers): a suspended device is refused first, HTTP Basic credentials
+ * the policy gives to RADIUS are checked there, then the policy decides
  * with the registry as the second source of identity bindings. */
 static void authenticate(cssf_state_t *st, const cssf_policy_t *pol,
                          const cse_security_context_t *sec, const char *from, int operation,
@@ -132,15 +158,21 @@ static void authenticate(cssf_state_t *st, const cssf_policy_t *pol,
     cssf_authn_request_t req = {cse_host_cse_id(),   sec->binding, sec->assoc_method,
                                 sec->assoc_identity, from,         operation,
                                 resource_type,       to,           &source};
-    char why[160];
+    char why[sizeof(d->reason)];
     if (cssf_registry_check_association(st->registry, sec, why, sizeof(why)) < 0) {
-        memset(d, 0, sizeof(*d));
-        d->deny = 1;
-        d->rsc = 4106;
-        d->unauth_rule = -1;
-        d->originator = from ? from : "";
-        snprintf(d->reason, sizeof(d->reason), "%s", why);
+        deny_decision(d, from, why);
         return;
+    }
+    switch (cssf_basic_check(st->aaa, pol, sec, why, sizeof(why))) {
+    case CSSF_BASIC_DENY:
+        deny_decision(d, from, why);
+        return;
+    case CSSF_BASIC_ACCEPT: /* RADIUS proved the credential ID: an association */
+        req.assoc_method = CSSF_ASSOC_RADIUS_BASIC;
+        req.assoc_identity = sec->basic_user;
+        break;
+    default:
+        break;
     }
     cssf_authn_decide(pol, &req, ae_registered, NULL, d);
 }
@@ -173,7 +205,7 @@ static int on_authenticate(int event, void *data, void *userdata) {
                                  .decision = "deny",
                                  .rsc = d.rsc,
                                  .reason = d.reason};
-        record_from_sec(&r, ev->sec);
+        record_from_sec(&r, ev->sec, cssf_basic_user(pol, ev->sec));
         if (tk.decided) {
             r.method = "bearer";
             r.identity = tk.identity[0] ? tk.identity : NULL;
@@ -239,7 +271,7 @@ static int on_authorize(int event, void *data, void *userdata) {
                              .rsc = rsc,
                              .reason = decision,
                              .trusted_claim = trusted_claim(pol, ev->sec, ev->originator)};
-    record_from_sec(&r, ev->sec);
+    record_from_sec(&r, ev->sec, basic_identity(pol, ev->sec, ev->authenticated));
     audit(st, &r);
     cssf_policy_release(pol);
     return deny_with(&ev->rsc, &ev->reason, rsc, decision[0] ? decision : "access denied");
@@ -255,9 +287,14 @@ static int on_register_ae(int event, void *data, void *userdata) {
     cssf_policy_t *pol = cssf_policy_holder_acquire(&st->policy);
     const cse_security_context_t *sec = ev->sec;
     cssf_identity_source_t source = {cssf_registry_source_may_use, st->registry};
+    const char *basic = basic_identity(pol, sec, ev->authenticated);
     cssf_registration_request_t req = {cse_host_cse_id(),
-                                       sec ? sec->assoc_method : CSE_ASSOC_NONE,
-                                       sec ? sec->assoc_identity : NULL,
+                                       basic ? CSSF_ASSOC_RADIUS_BASIC
+                                       : sec ? sec->assoc_method
+                                             : CSE_ASSOC_NONE,
+                                       basic ? basic
+                                       : sec ? sec->assoc_identity
+                                             : NULL,
                                        ev->from,
                                        ev->aei,
                                        ev->api,
@@ -273,7 +310,7 @@ static int on_register_ae(int event, void *data, void *userdata) {
                                  .decision = "deny",
                                  .rsc = d.rsc,
                                  .reason = d.reason};
-        record_from_sec(&r, sec);
+        record_from_sec(&r, sec, basic);
         audit(st, &r);
         result = deny_with(&ev->rsc, &ev->reason, d.rsc, d.reason);
     }
@@ -308,8 +345,12 @@ static int on_accounting(int event, void *data, void *userdata) {
                              .target = ev->to,
                              .operation = ev->operation,
                              .rsc = ev->rsc};
-    record_from_sec(&r, ev->sec);
-    if (ev->authn_method && *ev->authn_method)
+    const char *basic = ev->authn_method && strcmp(ev->authn_method, "none") != 0 &&
+                                strcmp(ev->authn_method, "insecure") != 0
+                            ? cssf_basic_user(pol, ev->sec)
+                            : NULL;
+    record_from_sec(&r, ev->sec, basic);
+    if (!basic && ev->authn_method && *ev->authn_method)
         r.method = ev->authn_method;
     char acp[128];
     if (ev->kind == CSE_ACCT_REQUEST) {
@@ -451,8 +492,10 @@ static int on_reload_serialized(int event, void *data, void *userdata) {
 
 /* --- CERT_CHECK, HTTP_ROUTE and the admin API's hooks ------------------------- */
 
-/* A registered device's certificate binds its identity; otherwise a SAN
- * the policy names (identities or admins) binds itself. */
+/* A registered device's certificate binds its identity; otherwise the
+ * certificate's own identity (SAN URI, or "sha256:<hex>" without one,
+ * cert_bind.h) binds itself when the policy names it (identities or
+ * admins). */
 static int on_cert_check(int event, void *data, void *userdata) {
     cssf_state_t *st = userdata;
     cse_evt_cert_check_t *ev = data;
@@ -468,12 +511,14 @@ static int on_cert_check(int event, void *data, void *userdata) {
                                  .reason = reason};
         audit(st, &r);
     }
-    if (result != CSE_PLUGIN_DEFER || !ev || ev->version < 1 || !ev->san_uri)
+    char id[256]; /* the host's identity buffers hold 256 bytes */
+    if (result != CSE_PLUGIN_DEFER || !ev || ev->version < 1 || !ev->identity ||
+        cssf_cert_identity(ev->san_uri, ev->sha256, id, sizeof(id)) < 0 ||
+        strlen(id) >= ev->identity_cap)
         return result;
     cssf_policy_t *pol = cssf_policy_holder_acquire(&st->policy);
-    if ((cssf_policy_is_admin(pol, ev->san_uri) || cssf_policy_identity(pol, ev->san_uri)) &&
-        strlen(ev->san_uri) < ev->identity_cap) {
-        memcpy(ev->identity, ev->san_uri, strlen(ev->san_uri) + 1);
+    if (cssf_policy_is_admin(pol, id) || cssf_policy_identity(pol, id)) {
+        memcpy(ev->identity, id, strlen(id) + 1);
         result = CSE_PLUGIN_OK;
     }
     cssf_policy_release(pol);

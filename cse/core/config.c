@@ -26,15 +26,19 @@ enum key_type {
     T_CSE_ID,   /* "/..." */
     T_RN,       /* resource name: not empty, no '/' */
     T_SP_ID,    /* "" or "//..." */
+    T_CHOICE,   /* one of the '|'-separated words in key_def.choices */
 };
 
 typedef struct key_def {
     const char *section, *key;
     enum key_type type;
-    size_t off, cap; /* field offset in cse_config_t, and its size */
+    size_t off, cap;     /* field offset in cse_config_t, and its size */
+    const char *choices; /* T_CHOICE: "a|b|c" */
 } key_def_t;
 
-#define FIELD(f) offsetof(cse_config_t, f), sizeof(((cse_config_t *)0)->f)
+#define FIELD_OF(f) offsetof(cse_config_t, f), sizeof(((cse_config_t *)0)->f)
+#define FIELD(f) FIELD_OF(f), NULL
+#define CHOICE(f, words) FIELD_OF(f), words
 
 static const key_def_t keys[] = {
     {"cse", "cse_id", T_CSE_ID, FIELD(cse_id)},
@@ -49,6 +53,12 @@ static const key_def_t keys[] = {
     {"http", "tls_cert", T_STR, FIELD(http_tls_cert)},
     {"http", "tls_key", T_STR, FIELD(http_tls_key)},
     {"http", "tls_ca", T_STR, FIELD(http_tls_ca)},
+    {"http", "plain", T_COUNT, FIELD(http_plain)},
+    {"http", "tls", T_COUNT, FIELD(http_tls)},
+    {"http", "tls_port", T_PORT, FIELD(http_tls_port)},
+    {"http", "tls_client_auth", T_CHOICE, CHOICE(http_tls_client_auth, "none|optional|required")},
+    {"http", "tls_psk", T_COUNT, FIELD(http_tls_psk)},
+    {"http", "tls_psk_port", T_PORT, FIELD(http_tls_psk_port)},
     {"coap", "listen", T_NONEMPTY, FIELD(coap_listen)},
     {"coap", "port", T_PORT, FIELD(coap_port)},
     {"coap", "dtls_port", T_PORT, FIELD(coap_dtls_port)},
@@ -80,6 +90,10 @@ void cse_config_defaults(cse_config_t *cfg) {
     cfg->http_threads = 0;
     cfg->http_max_body = 1024 * 1024;
     cfg->http_max_header = 16 * 1024;
+    cfg->http_plain = 1;
+    cfg->http_tls_port = 8443;
+    snprintf(cfg->http_tls_client_auth, sizeof(cfg->http_tls_client_auth), "none");
+    cfg->http_tls_psk_port = 8444;
     snprintf(cfg->coap_listen, sizeof(cfg->coap_listen), "127.0.0.1");
     cfg->coap_port = 5683;
     cfg->coap_dtls_port = 5684;
@@ -127,6 +141,19 @@ static int parse_size(const char *s, size_t *out) {
     if (errno || *end || v == 0 || v > (SIZE_MAX >> shift))
         return -1;
     *out = (size_t)(v << shift);
+    return 0;
+}
+
+/* 1 if value is one of the '|'-separated words of choices. */
+static int choice_valid(const char *choices, const char *value) {
+    size_t n = strlen(value);
+    for (const char *c = choices; n && c && *c;) {
+        const char *bar = strchr(c, '|');
+        size_t len = bar ? (size_t)(bar - c) : strlen(c);
+        if (len == n && strncmp(c, value, n) == 0)
+            return 1;
+        c = bar ? bar + 1 : NULL;
+    }
     return 0;
 }
 
@@ -185,6 +212,12 @@ static int set_value(cse_config_t *cfg, const key_def_t *k, const char *value, c
         if (len > 0 && (strncmp(value, "//", 2) != 0 || len == 2)) {
             snprintf(why, why_cap, "\"%s\" is not an SP-ID (\"//\" then a domain, or empty)",
                      value);
+            return -1;
+        }
+        break;
+    case T_CHOICE:
+        if (!choice_valid(k->choices, value)) {
+            snprintf(why, why_cap, "\"%s\" is not one of %s", value, k->choices);
             return -1;
         }
         break;

@@ -49,6 +49,14 @@ typedef struct cse_config {
     char coap_dtls_ca[PATH_MAX]; /* CA of client certificates; "" = PSK only */
     int coap_dtls_max_sessions; /* 1024 */
     size_t coap_max_body; /* Block1 bodies, 4.13 above; default 64 KiB */
+    /* [http] listeners besides plain HTTP (docs/tls.md); TLS is off unless
+     * asked for, so no TCP port is taken by default */
+    int http_plain; /* 1 = plain HTTP on http_port (default) */
+    int http_tls; /* 1 = HTTPS with X.509 credentials on http_tls_port */
+    int http_tls_port; /* 8443; 0 = pick a free port (printed) */
+    char http_tls_client_auth[16]; /* none (default) | optional | required */
+    int http_tls_psk; /* 1 = HTTPS with TLS-PSK on http_tls_psk_port */
+    int http_tls_psk_port; /* 8444; 0 = pick a free port (printed) */
 } cse_config_t;
 
 /* Fills cfg with defaults. */

@@ -60,6 +60,7 @@ typedef struct http_conn {
     size_t query_cap;
     int has_query;
     char cred[256];
+    cse_http_tls_conn_t tls; /* the connection's association (HTTPS) */
     cse_request_t req;
     cse_response_t resp;
 } http_conn_t;
@@ -103,6 +104,7 @@ static void input_init(cse_http_input_t *in, struct MHD_Connection *c, http_conn
         .args_ctx = c,
         .body = hc->body,
         .body_len = hc->body_len,
+        .tls = hc->tls.tls != NULL,
         .peer = peer,
         .peer_len = !peer                         ? 0
                     : peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -187,14 +189,19 @@ static enum MHD_Result send_error(struct MHD_Connection *c, http_conn_t *hc, int
 }
 
 /* An error found before the request is parsed: only RI/RVI are echoed. */
-static enum MHD_Result send_early_error(struct MHD_Connection *c, http_conn_t *hc,
-                                        const char *method, const char *url, int status,
-                                        const char *reason) {
+static enum MHD_Result send_early(struct MHD_Connection *c, http_conn_t *hc, const char *method,
+                                  const char *url, int status, int rsc, const char *reason) {
     cse_http_input_t in;
     input_init(&in, c, hc, method, url);
     cse_request_init(&hc->req);
     cse_http_request_echo(&in, &hc->req);
-    return send_error(c, hc, status, CSE_RSC_BAD_REQUEST, reason);
+    return send_error(c, hc, status, rsc, reason);
+}
+
+static enum MHD_Result send_early_error(struct MHD_Connection *c, http_conn_t *hc,
+                                        const char *method, const char *url, int status,
+                                        const char *reason) {
+    return send_early(c, hc, method, url, status, CSE_RSC_BAD_REQUEST, reason);
 }
 
 /* --- plugin routes -------------------------------------------------------- */
@@ -238,6 +245,8 @@ static int try_route(struct MHD_Connection *c, http_conn_t *hc, const cse_http_i
         sec.bearer_token = sec.onem2m_tokens = NULL;
         sec.basic_user = sec.basic_password = NULL;
     }
+    if (hc->tls.tls)
+        cse_http_tls_conn_apply(&hc->tls, &sec);
     cse_evt_http_route_t ev;
     memset(&ev, 0, sizeof(ev));
     ev.version = 2;
@@ -339,6 +348,8 @@ static enum MHD_Result serve(cse_http_server_t *srv, struct MHD_Connection *c, h
     cse_http_error_t err;
     if (cse_http_request_parse(&in, &hc->req, &err) < 0)
         return finish(c, hc, send_error(c, hc, cse_rsc_to_http(err.rsc), err.rsc, err.reason));
+    if (hc->tls.tls)
+        cse_http_tls_conn_apply(&hc->tls, &hc->req.sec);
     cse_response_init(&hc->resp);
     if (hc->req.op != CSE_OP_RETRIEVE && srv->offload) {
         hc->job.run = run_offloaded;
@@ -385,6 +396,11 @@ static enum MHD_Result on_headers(cse_http_server_t *srv, struct MHD_Connection 
     hc->body_len = 0;
     hc->too_large = 0;
     hc->discarded = 0;
+    /* A refused TLS connection is answered before its body is read, so
+     * MHD closes it after the response. */
+    if (srv->opt.tls && cse_http_tls_conn_check(srv->opt.tls, c, &hc->tls) < 0)
+        return send_early(c, hc, method, url, cse_rsc_to_http(hc->tls.refused_rsc),
+                          hc->tls.refused_rsc, hc->tls.reason);
 
     size_t header_bytes = 0;
     MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &header_bytes);
@@ -478,6 +494,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             cse_response_clear(&hc->resp);
             cse_request_clear(&hc->req);
         }
+        cse_http_tls_conn_closed(&hc->tls);
         free(hc->body);
         free(hc->query);
         free(hc);
@@ -551,9 +568,11 @@ cse_http_server_t *cse_http_server_start(const cse_http_options_t *opt, char *er
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (srv->ipv6)
         flags |= MHD_USE_IPv6;
+    if (opt->tls)
+        flags |= MHD_USE_TLS;
     /* The logger comes first so that MHD reports everything through it;
      * function pointers travel in the value field. */
-    struct MHD_OptionItem ops[10] = {
+    struct MHD_OptionItem ops[10 + CSE_HTTP_TLS_MAX_OPTIONS] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
         {MHD_OPTION_SOCK_ADDR, 0, &ss},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)pool, NULL},
@@ -565,6 +584,8 @@ cse_http_server_t *cse_http_server_start(const cse_http_options_t *opt, char *er
         ops[nops++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
     if (srv->routes)
         ops[nops++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL};
+    if (opt->tls)
+        nops += cse_http_tls_mhd_options(opt->tls, ops + nops);
     ops[nops] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     srv->offload = cse_http_offload_start(OFFLOAD_THREADS);
     if (!srv->offload) {
@@ -594,7 +615,8 @@ int cse_http_server_port(const cse_http_server_t *srv) {
 }
 
 void cse_http_server_url(const cse_http_server_t *srv, char *buf, size_t cap) {
-    snprintf(buf, cap, srv->ipv6 ? "http://[%s]:%d" : "http://%s:%d", srv->host, srv->port);
+    snprintf(buf, cap, srv->ipv6 ? "%s://[%s]:%d" : "%s://%s:%d",
+             srv->opt.tls ? cse_http_tls_scheme(srv->opt.tls) : "http", srv->host, srv->port);
 }
 
 void cse_http_server_stop(cse_http_server_t *srv) {

@@ -19,14 +19,17 @@
 
 #include <stddef.h>
 
+#include "cse/http/http_tls.h"
+
 typedef struct cse_http_server cse_http_server_t;
 
 typedef struct cse_http_options {
-    const char *listen; /* numeric address or host name, e.g. "127.0.0.1", "::1" */
-    int port;           /* 0 = any free port (see cse_http_server_port) */
-    int threads;        /* worker threads; 0 = number of cores */
-    size_t max_body;    /* bytes; 413 above */
-    size_t max_header;  /* bytes of header fields; 431 above */
+    const char *listen;        /* numeric address or host name, e.g. "127.0.0.1", "::1" */
+    int port;                  /* 0 = any free port (see cse_http_server_port) */
+    int threads;               /* worker threads; 0 = number of cores */
+    size_t max_body;           /* bytes; 413 above */
+    size_t max_header;         /* bytes of header fields; 431 above */
+    const cse_http_tls_t *tls; /* NULL = plain HTTP; else HTTPS (http_tls.h), outlives the server */
 } cse_http_options_t;
 
 /* Starts listening and serving. Returns the server, or NULL with a reason
@@ -37,7 +40,8 @@ cse_http_server_t *cse_http_server_start(const cse_http_options_t *opt, char *er
 /* The port actually bound (useful when the options asked for port 0). */
 int cse_http_server_port(const cse_http_server_t *srv);
 
-/* Writes "http://HOST:PORT" (IPv6 hosts in brackets) into buf. */
+/* Writes "http://HOST:PORT" (IPv6 hosts in brackets; the scheme of a TLS
+ * listener is cse_http_tls_scheme()) into buf. */
 void cse_http_server_url(const cse_http_server_t *srv, char *buf, size_t cap);
 
 /* Stops accepting, waits for the requests in progress and frees srv. */

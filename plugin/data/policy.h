@@ -70,6 +70,9 @@ typedef struct cssf_policy {
     /* ACPs to apply */
     cssf_acp_def_t *acps;
     size_t nacps;
+    /* radius.users: credential IDs (patterns) whose HTTP Basic passwords
+     * RADIUS checks (policy_radius.h) */
+    cssf_strlist_t radius_users;
 } cssf_policy_t;
 
 /* What the [plugin] options contribute to a snapshot. */

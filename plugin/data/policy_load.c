@@ -54,6 +54,7 @@ static void policy_free(cssf_policy_t *pol) {
     cssf_strlist_free(&pol->allowed_app_ids);
     json_decref(pol->tokens);
     json_decref(pol->radius);
+    cssf_strlist_free(&pol->radius_users);
     for (size_t i = 0; i < pol->nacps; i++) {
         free(pol->acps[i].file);
         free(pol->acps[i].parent);

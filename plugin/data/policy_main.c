@@ -1,7 +1,7 @@
 /*
  * cssf.json, the plugin's own policy: authentication per binding, admins,
  * identities, unauthenticated exceptions, registration rules, audit
- * settings and the reserved sections (tokens, radius). Validation and
+ * settings, the reserved section tokens and radius (policy_radius.c). Validation and
  * extraction into a cssf_policy_t in one pass; unknown keys are errors.
  */
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include "cse/plugin.h"
 #include "plugin/data/policy.h"
 #include "plugin/data/policy_json.h"
+#include "plugin/data/policy_radius.h"
 
 #define AUDIT_KEEP_MAX 100
 
@@ -340,6 +341,7 @@ size_t cssf_policy_parse_main(cssf_policy_t *pol, const char *file, const char *
         s = cssf_pctx_key(&c, "radius");
         json_decref(pol->radius);
         pol->radius = parse_reserved(&c, v);
+        cssf_policy_parse_radius(&c, pol, v);
         cssf_pctx_pop(&c, s);
     }
     json_decref(root);

@@ -10,13 +10,27 @@ Usage:
 The CSE gets a temporary directory (database, config, logs), listens on a
 free loopback port (it prints "listening on http://HOST:PORT") and is
 stopped (SIGTERM, then SIGKILL) on exit. Nothing here fakes the server.
+
+HTTPS (docs/tls.md):
+    with Cse(plugin="cssf", https={"cert": "srv.pem", "key": "srv.key", "ca": "ca.pem",
+                                   "client_auth": "required", "psk": True}) as cse:
+        r = cse.request("GET", "/cse-in", origin="Cdev", https=True,
+                        cert=("dev.pem", "dev.key"))          # mutual TLS
+        r = cse.psk_request("GET", "/cse-in", "dev-id", "00ff...", origin="Cdev")  # TLS-PSK
+The X.509 listener and (with "psk") the TLS-PSK listener take free ports;
+the client trusts https["server_ca"] (default: https["ca"]) for the
+server's certificate. TLS-PSK requests go through `openssl s_client`
+(Python's ssl module has no PSK before 3.13).
 """
+import base64
 import http.client
+import io
 import json
 import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -32,6 +46,7 @@ CSSF_PLUGIN = os.path.join(BUILD_DIR, "plugin", "cssf.so")
 TEST_PLUGIN_DIR = os.path.join(BUILD_DIR, "tests", "plugins")
 
 LISTEN_RE = re.compile(r"listening on http://([0-9.:\[\]a-f]+):(\d+)")
+LISTEN_TLS_RE = re.compile(r"listening on (https|https-psk)://([0-9.:\[\]a-f]+):(\d+)")
 
 
 class Response:
@@ -57,7 +72,7 @@ class Cse:
     build (\"cssf\" or a test plugin name)."""
 
     def __init__(self, insecure=False, plugin=None, plugin_opts=None, sections=None,
-                 workdir=None, env=None, args=None, expect_start=True):
+                 workdir=None, env=None, args=None, expect_start=True, https=None):
         self.owns_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="cse-e2e-")
         self.insecure = insecure
@@ -71,6 +86,9 @@ class Cse:
         self.host = "127.0.0.1"
         self.port = None
         self.output = ""
+        self.https = https  # see the module comment
+        self.https_port = None
+        self.psk_port = None
 
     # --- lifecycle -------------------------------------------------------
     def plugin_path(self):
@@ -85,11 +103,13 @@ class Cse:
     def write_config(self):
         sec = {"http": {"listen": "127.0.0.1", "port": "0"},
                "store": {"path": os.path.join(self.workdir, "cse.db")}}
+        sec["http"].update(self.https_keys())
         for name, values in self.sections.items():
             sec.setdefault(name, {}).update({k: str(v) for k, v in values.items()})
         if self.plugin:
             sec.setdefault("plugin", {})["path"] = self.plugin_path()
             sec["plugin"].update({k: str(v) for k, v in self.plugin_opts.items()})
+        self.http_cfg = sec["http"]
         path = os.path.join(self.workdir, "cse.ini")
         with open(path, "w") as f:
             for name, values in sec.items():
@@ -97,6 +117,46 @@ class Cse:
                 for k, v in values.items():
                     f.write("%s = %s\n" % (k, v))
         return path
+
+    def https_keys(self):
+        """[http] keys for the https option."""
+        h = self.https or {}
+        keys = {}
+        if h.get("cert"):
+            keys.update({"tls": "1", "tls_port": "0", "tls_cert": h["cert"],
+                         "tls_key": h["key"]})
+            if h.get("ca"):
+                keys["tls_ca"] = h["ca"]
+            keys["tls_client_auth"] = h.get("client_auth", "required" if h.get("ca") else "none")
+        if h.get("psk"):
+            keys.update({"tls_psk": "1", "tls_psk_port": "0"})
+        if "plain" in h:
+            keys["plain"] = "1" if h["plain"] else "0"
+        return keys
+
+    def parse_listeners(self, out):
+        """Sets the ports from the start-up lines; True once every listener
+        the [http] section asks for has printed its line."""
+        cfg = getattr(self, "http_cfg", {})
+        want = {"http": cfg.get("plain", "1") != "0", "https": cfg.get("tls", "0") != "0",
+                "https-psk": cfg.get("tls_psk", "0") != "0"}
+        found = {"http": LISTEN_RE.search(out)}
+        for m in LISTEN_TLS_RE.finditer(out):
+            found[m.group(1)] = m
+        if any(w and not found.get(k) for k, w in want.items()):
+            return False
+        for scheme, m in found.items():
+            if not m:
+                continue
+            port = int(m.group(m.lastindex))
+            if scheme == "http":
+                self.port = port
+            elif scheme == "https":
+                self.https_port = port
+            else:
+                self.psk_port = port
+            self.host = m.group(m.lastindex - 1).strip("[]")
+        return True
 
     def start(self, timeout=10):
         cfg = self.write_config()
@@ -111,9 +171,7 @@ class Cse:
         deadline = time.time() + timeout
         while time.time() < deadline:
             out = self.read_output()
-            m = LISTEN_RE.search(out)
-            if m:
-                self.host, self.port = m.group(1).strip("[]"), int(m.group(2))
+            if self.parse_listeners(out):
                 return self
             if self.proc.poll() is not None:
                 if self.expect_start:
@@ -165,8 +223,64 @@ class Cse:
         self.cleanup()
 
     # --- requests --------------------------------------------------------
+    def tls_context(self, cert=None, ca=None):
+        """Client context that trusts the server's CA, with cert=(pem, key)."""
+        h = self.https or {}
+        ctx = ssl.create_default_context(cafile=ca or h.get("server_ca") or h.get("ca"))
+        if cert:
+            ctx.load_cert_chain(cert[0], cert[1])
+        return ctx
+
     def request(self, method, path, body=None, origin=None, ty=None, rvi="3", rqi=None,
-                headers=None, content_type="application/json", raw_body=None, timeout=10):
+                headers=None, content_type="application/json", raw_body=None, timeout=10,
+                https=False, cert=None, ca=None, basic=None, port=None):
+        """One request on a new connection; https=True uses the X.509
+        listener (cert=(pem, key) for a client certificate, ca= the CA to
+        trust instead of the default), basic=(user, password) adds HTTP
+        Basic credentials, port= another port of the same scheme."""
+        h, data = self.request_headers(body, origin, ty, rvi, rqi, headers, content_type,
+                                       raw_body, basic)
+        if https:
+            conn = http.client.HTTPSConnection(self.host, port or self.https_port,
+                                               timeout=timeout, context=self.tls_context(cert, ca))
+        else:
+            conn = http.client.HTTPConnection(self.host, port or self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=data, headers=h)
+            resp = conn.getresponse()
+            return Response(resp.status, resp.getheaders(), resp.read())
+        finally:
+            conn.close()
+
+    def psk_request(self, method, path, identity, key_hex, body=None, origin=None, ty=None,
+                    cipher=None, timeout=10, **kw):
+        """One request over TLS-PSK (openssl s_client, TLS 1.2). Returns the
+        Response, or None when the handshake failed."""
+        h, data = self.request_headers(body, origin, ty, kw.pop("rvi", "3"), kw.pop("rqi", None),
+                                       kw.pop("headers", None),
+                                       kw.pop("content_type", "application/json"),
+                                       kw.pop("raw_body", None), kw.pop("basic", None))
+        if kw:
+            raise TypeError("unexpected arguments %s" % sorted(kw))
+        h["Host"] = "%s:%d" % (self.host, self.psk_port)
+        h["Connection"] = "close"
+        if data is not None:
+            h["Content-Length"] = str(len(data))
+        raw = ("%s %s HTTP/1.1\r\n" % (method, path)).encode() + b"".join(
+            ("%s: %s\r\n" % (k, v)).encode() for k, v in h.items()) + b"\r\n" + (data or b"")
+        argv = ["openssl", "s_client", "-connect", "%s:%d" % (self.host, self.psk_port),
+                "-psk", key_hex, "-psk_identity", identity, "-tls1_2", "-quiet"]
+        if cipher:
+            argv += ["-cipher", cipher]
+        r = subprocess.run(argv, input=raw, capture_output=True, timeout=timeout)
+        if not r.stdout.startswith(b"HTTP/"):
+            return None
+        resp = http.client.HTTPResponse(_BytesSocket(r.stdout))
+        resp.begin()
+        return Response(resp.status, resp.getheaders(), resp.read())
+
+    def request_headers(self, body, origin, ty, rvi, rqi, headers, content_type, raw_body,
+                        basic):
         h = {"Accept": "application/json", "X-M2M-RVI": rvi,
              "X-M2M-RI": rqi or uuid.uuid4().hex[:12]}
         if origin is not None:
@@ -176,16 +290,12 @@ class Cse:
             data = json.dumps(body).encode()
         if data is not None or ty is not None:
             h["Content-Type"] = content_type + ("" if ty is None else ";ty=%d" % ty)
+        if basic:
+            token = base64.b64encode(("%s:%s" % basic).encode()).decode()
+            h["Authorization"] = "Basic " + token
         if headers:
             h.update(headers)
-        h = {k: v for k, v in h.items() if v is not None}
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=data, headers=h)
-            resp = conn.getresponse()
-            return Response(resp.status, resp.getheaders(), resp.read())
-        finally:
-            conn.close()
+        return {k: v for k, v in h.items() if v is not None}, data
 
     def create(self, parent, ty, body, origin="CAdmin", **kw):
         return self.request("POST", parent, body=body, ty=ty, origin=origin, **kw)
@@ -198,6 +308,16 @@ class Cse:
 
     def delete(self, path, origin="CAdmin", **kw):
         return self.request("DELETE", path, origin=origin, **kw)
+
+
+class _BytesSocket:
+    """What http.client.HTTPResponse reads a recorded response from."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def makefile(self, mode):
+        return io.BytesIO(self.data)
 
 
 def check(cond, msg, *ctx):

@@ -113,6 +113,14 @@ class FreeRadius:
         with open(path, errors="replace") as f:
             return f.read()
 
+    def auth_detail(self):
+        """Access-Requests received so far (auth_log: passwords suppressed)."""
+        path = os.path.join(self.dir, "radacct", "auth-detail")
+        if not os.path.exists(path):
+            return ""
+        with open(path, errors="replace") as f:
+            return f.read()
+
     def cleanup(self):
         if self.proc:
             self.stop()

@@ -111,6 +111,12 @@ static void test_defaults(void **state) {
     assert_string_equal(cfg.http_tls_cert, "");
     assert_string_equal(cfg.http_tls_key, "");
     assert_string_equal(cfg.http_tls_ca, "");
+    assert_int_equal(cfg.http_plain, 1);
+    assert_int_equal(cfg.http_tls, 0);
+    assert_int_equal(cfg.http_tls_port, 8443);
+    assert_string_equal(cfg.http_tls_client_auth, "none");
+    assert_int_equal(cfg.http_tls_psk, 0);
+    assert_int_equal(cfg.http_tls_psk_port, 8444);
     assert_string_equal(cfg.coap_listen, "127.0.0.1");
     assert_int_equal(cfg.coap_port, 5683);
     assert_int_equal(cfg.coap_dtls_port, 5684);
@@ -319,6 +325,24 @@ static void test_missing_file(void **state) {
     assert_string_equal(err, "/nonexistent/cse.ini: cannot open: No such file or directory");
 }
 
+/* Keys with a fixed set of values take exactly those words. */
+static void test_choices(void **state) {
+    cse_config_t cfg;
+    load_ok(&cfg, "[http]\ntls_client_auth = required\n");
+    assert_string_equal(cfg.http_tls_client_auth, "required");
+    load_ok(&cfg, "[http]\ntls_client_auth = optional\n");
+    assert_string_equal(cfg.http_tls_client_auth, "optional");
+    load_fails("[http]\ntls_client_auth = Required\n",
+               "2: [http] tls_client_auth: \"Required\" is not one of none|optional|required");
+    load_fails("[http]\ntls_client_auth = opt\n",
+               "2: [http] tls_client_auth: \"opt\" is not one of none|optional|required");
+    load_fails("[http]\ntls_client_auth =\n",
+               "2: [http] tls_client_auth: \"\" is not one of none|optional|required");
+    env_fails("CSE_HTTP_TLS_CLIENT_AUTH", "requiredx",
+              "environment CSE_HTTP_TLS_CLIENT_AUTH: [http] tls_client_auth: \"requiredx\" is "
+              "not one of none|optional|required");
+}
+
 static void test_env_errors(void **state) {
     env_fails("CSE_HTTP_PORT", "70000",
               "environment CSE_HTTP_PORT: [http] port: \"70000\" is not a port number (0-65535)");
@@ -360,11 +384,13 @@ static void test_example_file(void **state) {
     assert_memory_equal(&cfg, &def, sizeof(cfg));
 
     static const char *const all[] = {
-        "cse.cse_id",      "cse.resource_name", "cse.sp_id",      "cse.admin_originator",
-        "http.listen",     "http.port",         "http.threads",   "http.max_body",
-        "http.max_header", "http.tls_cert",     "http.tls_key",   "http.tls_ca",
-        "coap.listen",     "coap.port",         "coap.dtls_port", "store.path",
-        "plugin.path",     "log.level",         "log.file",
+        "cse.cse_id",      "cse.resource_name", "cse.sp_id",     "cse.admin_originator",
+        "http.listen",     "http.port",         "http.threads",  "http.max_body",
+        "http.max_header", "http.tls_cert",     "http.tls_key",  "http.tls_ca",
+        "http.plain",      "http.tls",          "http.tls_port", "http.tls_client_auth",
+        "http.tls_psk",    "http.tls_psk_port", "coap.listen",   "coap.port",
+        "coap.dtls_port",  "store.path",        "plugin.path",   "log.level",
+        "log.file",
     };
     char seen[2048] = "";
     assert_int_equal(ini_parse(path, collect_key, seen), 0);
@@ -386,6 +412,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_many_plugin_opts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_choices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_example_file, setup, teardown),
     };
