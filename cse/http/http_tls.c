@@ -182,12 +182,8 @@ fail:
 void cse_http_tls_free(cse_http_tls_t *t) {
     if (!t)
         return;
-    if (t->key_pem) {
-        /* The private key does not linger in freed memory. */
-        volatile char *p = t->key_pem;
-        for (size_t i = 0; p[i]; i++)
-            p[i] = 0;
-    }
+    if (t->key_pem) /* the private key does not linger in freed memory */
+        gnutls_memset(t->key_pem, 0, strlen(t->key_pem));
     free(t->cert_pem);
     free(t->key_pem);
     free(t->ca_pem);
@@ -236,8 +232,7 @@ static int psk_handler(void *cls, const struct MHD_Connection *connection, const
     *psk_size = ev.key_len;
     rc = 0;
 out:
-    memset(key, 0, sizeof(key));
-    __asm__ __volatile__("" ::"r"(key) : "memory"); /* keep the wipe */
+    gnutls_memset(key, 0, sizeof(key));
     return rc;
 }
 

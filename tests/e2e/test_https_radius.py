@@ -44,6 +44,8 @@ def make_env(tmp, fr):
     os.chmod(secret_file, 0o600)
     opts = {"policy_dir": policy,
             "radius_auth_servers": "127.0.0.1:%d" % fr.auth_port,
+            "radius_acct_servers": "127.0.0.1:%d" % fr.acct_port,
+            "radius_acct_queue": os.path.join(tmp, "acct.db"), "radius_acct_interim": "0",
             "radius_secret_file": secret_file,
             "radius_timeout_ms": "300", "radius_retries": "1",
             "radius_basic": "true",
@@ -137,6 +139,27 @@ def test_psk_from_radius(env, cse):
     check(r is None, "identity RADIUS rejects: handshake fails", r)
     line = cssftest.wait_audit(cse, lambda l: l["event"] == "psk_lookup")
     check(line["decision"] == "deny" and "REJECT" in line["reason"], "psk refusal audited", line)
+
+
+def test_tls_sessions_accounted(env, cse):
+    """Each TLS connection with an association is one RADIUS accounting
+    session: Start at its first request, Stop when it closes."""
+    fr = env["fr"]
+
+    def records():
+        return [x for x in fr.detail().split("\n\n") if 'User-Name = "dev-psk-1"' in x]
+    before = len(records())
+    r = cse.psk_request("GET", "/cse-in/pskdev", "dev-psk-1", DEVICE_PSK_HEX, origin="Cpskdev")
+    check(r is not None and r.rsc == 2000, "one request in a TLS-PSK session", r)
+    deadline = time.time() + 5
+    while time.time() < deadline and len(records()) < before + 2:
+        time.sleep(0.1)
+    new = records()[before:]
+    check(len(new) == 2 and "Acct-Status-Type = Start" in new[0] and
+          "Acct-Status-Type = Stop" in new[1], "Start and Stop", fr.detail()[-3000:])
+    check("Acct-Input-Packets = 1" in new[1] and "Acct-Output-Packets = 1" in new[1] and
+          'NAS-Identifier = "/id-in"' in new[1] and
+          'Calling-Station-Id = "127.0.0.1"' in new[1], "the request counted", new[1])
 
 
 def test_servers_down(env):
