@@ -24,12 +24,12 @@
 typedef struct cse_http_server cse_http_server_t;
 
 typedef struct cse_http_options {
-    const char *listen;        /* numeric address or host name, e.g. "127.0.0.1", "::1" */
-    int port;                  /* 0 = any free port (see cse_http_server_port) */
-    int threads;               /* worker threads; 0 = number of cores */
-    size_t max_body;           /* bytes; 413 above */
-    size_t max_header;         /* bytes of header fields; 431 above */
-    const cse_http_tls_t *tls; /* NULL = plain HTTP; else HTTPS (http_tls.h), outlives the server */
+    const char *listen;  /* numeric address or host name, e.g. "127.0.0.1", "::1" */
+    int port;            /* 0 = any free port (see cse_http_server_port) */
+    int threads;         /* worker threads; 0 = number of cores */
+    size_t max_body;     /* bytes; 413 above */
+    size_t max_header;   /* bytes of header fields; 431 above */
+    cse_http_tls_t *tls; /* NULL = plain HTTP; else HTTPS (http_tls.h), outlives the server */
 } cse_http_options_t;
 
 /* Starts listening and serving. Returns the server, or NULL with a reason

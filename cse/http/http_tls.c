@@ -5,6 +5,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +20,10 @@
 #define PEM_MAX (1024 * 1024)
 /* PSK_LOOKUP buffer: longer keys than this are refused. */
 #define PSK_MAX 64
+/* Revocations remembered per listener; a connection that missed more than
+ * this many since its last request is closed (its client reconnects and
+ * the handshake checks it afresh). */
+#define REVOKED_MAX 64
 
 /* X.509: TLS 1.2 and 1.3 only, no static-RSA key exchange (no forward
  * secrecy); SHA256 MACs added so the CBC-SHA256 suites of TS-0003 exist. */
@@ -33,6 +38,13 @@ struct cse_http_tls {
     int client_auth;
     char *cert_pem, *key_pem, *ca_pem; /* NUL-terminated file contents */
     cse_http_tls_event_fn run_event;
+    /* revoked identities (cse_http_tls_revoke), a ring indexed by number */
+    pthread_mutex_t lock;
+    atomic_uint_fast64_t revocations; /* how many ever */
+    struct {
+        uint64_t seq;
+        char identity[CSE_MAX_ID];
+    } revoked[REVOKED_MAX];
 };
 
 /* Session ids of HTTPS connections carry the binding in their top byte so
@@ -139,6 +151,7 @@ cse_http_tls_t *cse_http_tls_create(const cse_http_tls_options_t *o, char *err, 
         snprintf(err, err_cap, "http: tls: out of memory");
         return NULL;
     }
+    pthread_mutex_init(&t->lock, NULL);
     t->kind = o->kind;
     t->client_auth = o->client_auth;
     t->run_event = o->run_event;
@@ -187,7 +200,34 @@ void cse_http_tls_free(cse_http_tls_t *t) {
     free(t->cert_pem);
     free(t->key_pem);
     free(t->ca_pem);
+    pthread_mutex_destroy(&t->lock);
     free(t);
+}
+
+void cse_http_tls_revoke(void *arg, const char *identity) {
+    cse_http_tls_t *t = arg;
+    if (!t || !identity || strlen(identity) >= CSE_MAX_ID)
+        return;
+    pthread_mutex_lock(&t->lock);
+    uint64_t seq = atomic_load(&t->revocations) + 1;
+    t->revoked[seq % REVOKED_MAX].seq = seq;
+    memcpy(t->revoked[seq % REVOKED_MAX].identity, identity, strlen(identity) + 1);
+    atomic_store(&t->revocations, seq);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* 1 if identity was revoked after revocation number seen (up to now), or
+ * if too many revocations came since to know. */
+static int revoked_since(cse_http_tls_t *t, uint64_t seen, uint64_t now, const char *identity) {
+    if (now - seen > REVOKED_MAX)
+        return 1;
+    int hit = 0;
+    pthread_mutex_lock(&t->lock);
+    for (uint64_t s = seen + 1; s <= now && !hit; s++)
+        hit = t->revoked[s % REVOKED_MAX].seq == s &&
+              strcmp(t->revoked[s % REVOKED_MAX].identity, identity) == 0;
+    pthread_mutex_unlock(&t->lock);
+    return hit;
 }
 
 const char *cse_http_tls_scheme(const cse_http_tls_t *t) {
@@ -387,11 +427,32 @@ static void account(cse_http_tls_conn_t *tc, const struct sockaddr *peer, sockle
     t->run_event(CSE_EVT_ACCOUNTING, &ev);
 }
 
-int cse_http_tls_conn_check(const cse_http_tls_t *t, struct MHD_Connection *c,
-                            cse_http_tls_conn_t *tc) {
-    if (tc->tls)
+/* A connection checked before: still fine unless its identity was revoked
+ * since its last request. */
+static int recheck(cse_http_tls_t *t, struct MHD_Connection *c, cse_http_tls_conn_t *tc) {
+    uint64_t now = atomic_load(&t->revocations);
+    if (tc->refused_rsc || now == tc->revocations_seen)
         return tc->refused_rsc ? -1 : 0;
+    int hit = tc->assoc_method != CSE_ASSOC_NONE &&
+              revoked_since(t, tc->revocations_seen, now, tc->identity);
+    tc->revocations_seen = now;
+    if (!hit)
+        return 0;
+    socklen_t plen;
+    const struct sockaddr *peer = conn_peer(c, &plen);
+    char safe[CSE_MAX_ID], where[80];
+    cse_log(CSE_LOG_INFO, "http: revoked identity=\"%s\" peer=%s: connection closed",
+            log_safe(tc->identity, safe, sizeof(safe)),
+            peer_text(peer, plen, where, sizeof(where)));
+    cse_http_tls_conn_closed(tc);
+    return refuse(tc, "the security association was revoked");
+}
+
+int cse_http_tls_conn_check(cse_http_tls_t *t, struct MHD_Connection *c, cse_http_tls_conn_t *tc) {
+    if (tc->tls)
+        return recheck(t, c, tc);
     tc->tls = t;
+    tc->revocations_seen = atomic_load(&t->revocations);
     tc->session_id = ((uint64_t)CSE_BINDING_HTTPS << 56) | (atomic_fetch_add(&next_session, 1) + 1);
     socklen_t plen;
     const struct sockaddr *peer = conn_peer(c, &plen);

@@ -87,16 +87,25 @@ typedef struct cse_http_tls_conn {
     char reason[192];          /* why it was refused */
     uint64_t session_id;       /* non-zero once checked */
     int accounted;             /* SESSION_START was sent */
+    uint64_t revocations_seen; /* the listener's revocation count at its last request */
 } cse_http_tls_conn_t;
 
 /*
  * Establishes the association of connection c at its first request (later
- * calls return the cached outcome). Returns 0, or -1 when the connection
- * is refused (tc->refused_rsc and tc->reason say why; the refusal is
- * logged once).
+ * calls return the cached outcome, unless the identity was revoked since).
+ * Returns 0, or -1 when the connection is refused (tc->refused_rsc and
+ * tc->reason say why; the refusal is logged once).
  */
-int cse_http_tls_conn_check(const cse_http_tls_t *t, struct MHD_Connection *c,
-                            cse_http_tls_conn_t *tc);
+int cse_http_tls_conn_check(cse_http_tls_t *t, struct MHD_Connection *c, cse_http_tls_conn_t *tc);
+
+/*
+ * Revocation (a cse_session_closer_fn, arg = the listener): connections
+ * whose association identity equals identity are refused from their next
+ * request on (4107, closed, SESSION_STOP). Idle ones end at the idle
+ * timeout; libmicrohttpd cannot close a connection from outside. Never
+ * blocks for long; safe from any thread.
+ */
+void cse_http_tls_revoke(void *arg, const char *identity);
 
 /* Copies the association into a request's security context (binding
  * HTTPS, method, identity borrowed from tc, session id). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cse/core/plugin_host.h"
+#include "cse/core/sessions.h"
 
 static int client_auth_of(const char *name) {
     return strcmp(name, "required") == 0   ? CSE_HTTP_CLIENT_AUTH_REQUIRED
@@ -17,6 +18,12 @@ static int start_one(const cse_http_tls_options_t *to, const cse_http_options_t 
     *tls = cse_http_tls_create(to, err, err_cap);
     if (!*tls)
         return -1;
+    if (cse_sessions_add_closer(cse_http_tls_revoke, *tls) != 0) {
+        snprintf(err, err_cap, "http: too many session closers");
+        cse_http_tls_free(*tls);
+        *tls = NULL;
+        return -1;
+    }
     cse_http_options_t o = *base;
     o.port = port;
     o.tls = *tls;
@@ -51,6 +58,11 @@ fail:
 }
 
 void cse_http_tls_stop(cse_http_tls_listeners_t *l) {
+    for (int i = 0; i < 2; i++) {
+        cse_http_tls_t *t = i ? l->psk_tls : l->x509_tls;
+        if (t)
+            cse_sessions_remove_closer(cse_http_tls_revoke, t);
+    }
     cse_http_server_stop(l->x509);
     cse_http_server_stop(l->psk);
     cse_http_tls_free(l->x509_tls);

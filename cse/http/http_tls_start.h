@@ -2,7 +2,8 @@
  * The HTTPS listeners the [http] configuration asks for (docs/tls.md):
  * X.509 on tls_port when tls = 1, TLS-PSK on tls_psk_port when
  * tls_psk = 1, both wired to the plugin host (PSK_LOOKUP, CERT_CHECK,
- * ACCOUNTING) and sharing the plain listener's address, threads and limits.
+ * ACCOUNTING) and to revocations (cse_sessions_close), and sharing the
+ * plain listener's address, threads and limits.
  */
 #ifndef CSE_HTTP_HTTP_TLS_START_H
 #define CSE_HTTP_HTTP_TLS_START_H

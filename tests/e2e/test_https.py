@@ -12,6 +12,7 @@ import http.client
 import os
 import shutil
 import ssl
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,7 +58,7 @@ def acp_ri(env, cse):
 
 def https_opts(env, client_auth="required", **extra):
     srv = env["certs"]["server"]
-    h = {"cert": srv[0], "key": srv[1], "ca": env["ca"], "client_auth": client_auth}
+    h = {"cert": srv[0], "key": srv[1], "ca": env["ca"], "client_auth": client_auth, "psk": True}
     h.update(extra)
     return h
 
@@ -142,6 +143,81 @@ def test_server_certificate(env, cse):
     except ssl.SSLCertVerificationError:
         return
     check(False, "the server certificate must not verify against another CA")
+
+
+class _KeepOpen:
+    """The client's output for one response: HTTPResponse closes its file
+    when done, the connection must stay open for the next one."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def close(self):
+        pass
+
+
+class PskConnection:
+    """One keep-alive TLS-PSK connection (openssl s_client) for several requests."""
+
+    def __init__(self, cse, identity, key_hex):
+        self.proc = subprocess.Popen(
+            ["openssl", "s_client", "-quiet", "-tls1_2", "-connect", "127.0.0.1:%d" % cse.psk_port,
+             "-psk_identity", identity, "-psk", key_hex],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def get(self, path, origin):
+        self.proc.stdin.write(("GET %s HTTP/1.1\r\nHost: cse\r\nX-M2M-Origin: %s\r\n"
+                               "X-M2M-RI: k\r\nX-M2M-RVI: 3\r\n\r\n" % (path, origin)).encode())
+        self.proc.stdin.flush()
+        resp = http.client.HTTPResponse(self)
+        resp.begin()
+        body = resp.read()
+        return resp.status, resp.getheader("X-M2M-RSC"), resp.getheader("Connection"), body
+
+    def makefile(self, mode):
+        return _KeepOpen(self.proc.stdout)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+def test_revocation_closes_connection(env, cse):
+    """Suspending a registered device refuses its open TLS-PSK connection
+    at its next request and closes it; another device's connection goes on."""
+    ops = env["certs"]["ops"]
+    keys = {}
+    for dev in ("rev-victim", "rev-bystander"):
+        r = cse.request("POST", "/cssf/v1/devices", origin="CAdmin", https=True, cert=ops,
+                        body={"id": dev, "aeids": ["C" + dev],
+                              "credentials": {"psk": {"identity": dev + "@psk.example"}}})
+        check(r.status == 201, "enrol " + dev, r)
+        keys[dev] = r.json["credentials"]["psk"]["key"]
+    conns = {d: PskConnection(cse, d + "@psk.example", keys[d]) for d in keys}
+    try:
+        for d, c in conns.items():
+            status, rsc, _, body = c.get("/cse-in", "C" + d)
+            check(status == 403 and rsc == "4103", "first request on %s's connection (ACP "
+                  "decides)" % d, status, rsc, body)
+        r = cse.request("POST", "/cssf/v1/devices/rev-victim/suspend", origin="CAdmin",
+                        https=True, cert=ops)
+        check(r.status in (200, 204), "suspend", r)
+        status, rsc, conn, body = conns["rev-victim"].get("/cse-in", "Crev-victim")
+        check(status == 403 and rsc == "4107" and conn == "close" and
+              b"the security association was revoked" in body, "revoked connection refused",
+              status, rsc, conn, body)
+        check(conns["rev-victim"].proc.wait(5) is not None, "and closed by the CSE")
+        status, rsc, _, body = conns["rev-bystander"].get("/cse-in", "Crev-bystander")
+        check(rsc == "4103", "the other connection goes on", status, rsc, body)
+        check('http: revoked identity="rev-victim@psk.example"' in cse.read_output(),
+              "logged", cse.output[-1500:])
+    finally:
+        for c in conns.values():
+            c.proc.kill()
+            c.proc.wait()
 
 
 def test_plain_http_beside(env, cse):
