@@ -109,8 +109,7 @@ static void test_policy_errors(void **state) {
         {"{\"radius\":{\"user\":[\"a\"]}}", "cssf.json: $.radius.user: unknown key"},
         {"{\"radius\":{\"users\":\"alice\"}}", "cssf.json: $.radius.users: expected"},
         {"{\"radius\":{\"users\":[1]}}", "cssf.json: $.radius.users[0]: expected"},
-        {"{\"radius\":{\"description\":3}}",
-         "cssf.json: $.radius.description: expected a string"},
+        {"{\"radius\":{\"description\":3}}", "cssf.json: $.radius.description: expected a string"},
         {"{\"radius\":[]}", "cssf.json: $.radius: expected an object"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
