@@ -35,7 +35,9 @@ for spec in \
     radius_secret:24 \
     radius_psk_password:24 \
     psk_coap_aaa:16 \
-    psk_dashboard:16 $extra; do
+    psk_coap_reg:16 \
+    psk_dashboard:16 \
+    psk_retired:16 $extra; do
     name="${spec%%:*}"
     bytes="${spec##*:}"
     file="$dir/$name"

@@ -8,9 +8,11 @@ first failure, stops every process it started (by PID) and exits non-zero.
     tests/testbed/run.sh --serve [BUILD_DIR]  start the services and keep them running
                                               (docs/quickstart.md), until Ctrl-C
 
-Services: FreeRADIUS (docker/radius/start.sh), onem2m-cse with cssf.so
-(docker/cse/cse.ini, docker/policies; addresses, ports and paths overridden
-by CSE_<SECTION>_<KEY>), the sensors (docker/device/*.sh).
+Services: FreeRADIUS (docker/radius/start.sh), the one-shot provisioning
+(docker/provision/provision.sh: cssfctl applies docker/policies and enrols
+the devices), onem2m-cse with cssf.so (docker/cse/cse.ini; addresses, ports
+and paths overridden by CSE_<SECTION>_<KEY>), the sensors
+(docker/device/*.sh).
 Set TESTBED_KEEP=1 to keep the working directory for inspection.
 """
 import http.client
@@ -56,6 +58,7 @@ class Testbed:
         self.started = time.monotonic()
         self.dir = tempfile.mkdtemp(prefix="cssf-testbed-")
         self.secrets = secrets or os.path.join(self.dir, "secrets")
+        self.data = os.path.join(self.dir, "data")  # the CSE's /var/lib/cssf
         self.ports = {"http": 0, "coaps": 0, "radius_auth": 0, "radius_acct": 0}
         self.procs = {}  # name -> (Popen, log path)
         self.urls = {}
@@ -202,14 +205,35 @@ class Testbed:
                 "SECRETS_DIR": self.secrets,
                 "CSE_HTTP_LISTEN": "127.0.0.1", "CSE_HTTP_PORT": str(self.ports["http"]),
                 "CSE_COAP_LISTEN": "127.0.0.1", "CSE_COAP_DTLS_PORT": str(self.ports["coaps"]),
-                "CSE_STORE_PATH": os.path.join(self.dir, "cse.db"),
+                "CSE_STORE_PATH": os.path.join(self.data, "cse.db"),
                 "CSE_PLUGIN_PATH": os.path.join(BUILD, "plugin", "cssf.so"),
-                "CSE_PLUGIN_POLICY_DIR": os.path.join(DOCKER, "policies"),
-                "CSE_PLUGIN_AUDIT_FILE": os.path.join(self.dir, "audit.log"),
+                "CSE_PLUGIN_POLICY_DIR": os.path.join(self.data, "policies"),
+                "CSE_PLUGIN_AUDIT_FILE": os.path.join(self.data, "audit.log"),
                 "CSE_PLUGIN_RADIUS_AUTH_SERVERS": "127.0.0.1:%d" % self.radius_auth,
                 "CSE_PLUGIN_RADIUS_ACCT_SERVERS": "127.0.0.1:%d" % self.radius_acct,
                 "CSE_PLUGIN_RADIUS_SECRET_FILE": os.path.join(self.secrets, "radius_secret"),
-                "CSE_PLUGIN_RADIUS_ACCT_QUEUE": os.path.join(self.dir, "radius-acct.db")}
+                "CSE_PLUGIN_RADIUS_ACCT_QUEUE": os.path.join(self.data, "radius-acct.db")}
+
+    def provision(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        p = self.run("provision", ["sh", os.path.join(DOCKER, "provision", "provision.sh")], {
+            "DATA_DIR": self.data, "TESTBED_POLICIES": os.path.join(DOCKER, "policies"),
+            "DEFAULT_POLICIES": os.path.join(SOURCE, "policies"), "SECRETS_DIR": self.secrets,
+            "CSE_BIN": os.path.join(BUILD, "cse", "onem2m-cse"),
+            "CSSFCTL": os.path.join(BUILD, "tools", "cssfctl"),
+            "CSSF_PLUGIN": os.path.join(BUILD, "plugin", "cssf.so"),
+            "PROVISION_PORT": str(port)}, timeout=30)
+        check(p.returncode == 0 and "provision: done" in p.stdout,
+              "provision.sh exited %d" % p.returncode, p.stdout, p.stderr)
+        enrolled = re.findall(r"device (\S+) enrolled", p.stdout)
+        shipped = {"dashboard", "sensor-aaa-1", "sensor-reg-1", "sensor-retired"}
+        check(shipped <= set(enrolled), "the testbed's devices enrolled", p.stdout)
+        for key in ("psk_coap_reg", "psk_dashboard", "psk_retired"):
+            check(self.secret(key) not in p.stdout + p.stderr, "provisioning printed a key")
+        return "policy applied; " + ", ".join(enrolled)
 
     def start_cse(self):
         self.spawn("cse", ["sh", os.path.join(DOCKER, "cse", "start.sh")], self.cse_env())
@@ -228,20 +252,25 @@ class Testbed:
         check(p.returncode == 0, "device-http.sh exited %d" % p.returncode, p.stdout, p.stderr)
         return "%d readings written and read back" % readings
 
-    def device_coap(self, readings):
+    def device_coap(self, readings, identity="coap-sensor-aaa", key="psk_coap_aaa",
+                    origin="Csensor-coap-1", rn="sensor-coap-1"):
         host, port = self.urls["coaps"]
+        logins = self.output("radius").count("Login OK: [%s]" % identity)
         p = self.run("device-coap", ["sh", os.path.join(DOCKER, "device", "device-coap.sh")],
                      {"CSE_COAPS_URL": "coaps://%s:%d" % (host, port),
-                      "PSK_IDENTITY": "coap-sensor-aaa",
-                      "PSK_FILE": os.path.join(self.secrets, "psk_coap_aaa"),
-                      "DEVICE_ORIGIN": "Csensor-coap-1", "DEVICE_RN": "sensor-coap-1",
+                      "PSK_IDENTITY": identity, "PSK_FILE": os.path.join(self.secrets, key),
+                      "DEVICE_ORIGIN": origin, "DEVICE_RN": rn,
                       "READINGS": str(readings), "INTERVAL": "0",
                       "COAP_CLIENT": os.path.join(BUILD, "tools", "m2m-coap-client")})
         check(p.returncode == 0, "device-coap.sh exited %d" % p.returncode, p.stdout, p.stderr)
-        check('method=psk identity="coap-sensor-aaa"' in self.output("cse"),
+        check('method=psk identity="%s"' % identity in self.output("cse"),
               "no DTLS-PSK session in the CSE log")
-        check("Login OK: [coap-sensor-aaa]" in self.output("radius"), "RADIUS was not asked")
-        return "%d readings over DTLS-PSK, key from RADIUS" % readings
+        asked = self.output("radius").count("Login OK: [%s]" % identity) - logins
+        if key == "psk_coap_aaa":
+            check(asked >= 1 or logins >= 1, "RADIUS was not asked for the key")
+            return "%d readings over DTLS-PSK, key from RADIUS" % readings
+        check(logins == 0 and asked == 0, "RADIUS was asked for a registry device")
+        return "%d readings over DTLS-PSK, key from the registry" % readings
 
     def coap(self, *args, psk=None, origin=None):
         """m2m-coap-client ARGS... PATH as the sensor (or psk=(identity, key));
@@ -297,6 +326,15 @@ class Testbed:
         self.expect_http(4107, "GET", "cse-in/sensor-coap-1", None)
         return "5 requests refused with 4107"
 
+    def suspended_device(self):
+        """Enrolled but suspended: the registry gives no key, RADIUS is not asked."""
+        rc, rsc, out = self.coap("-f", "Csensor-retired", "cse-in",
+                                 psk=("coap-sensor-retired", "0x" + self.secret("psk_retired")))
+        check(rc == 2 and "handshake" in out, "a suspended device: no handshake", out)
+        check("Login OK: [coap-sensor-retired]" not in self.output("radius") and
+              "coap-sensor-retired" not in self.output("radius"), "RADIUS was asked")
+        return "handshake refused"
+
     def dtls_unknown_psk(self):
         """No PSK for an identity nobody enrolled: no handshake, no request."""
         host, port = self.urls["coaps"]
@@ -309,7 +347,7 @@ class Testbed:
         return "handshake refused"
 
     def audit(self):
-        path = os.path.join(self.dir, "audit.log")
+        path = os.path.join(self.data, "audit.log")
         deadline = time.monotonic() + 5
         while True:
             with open(path) as f:
@@ -325,7 +363,8 @@ class Testbed:
         check(len(denied) >= 9, "expected 9 denials in the audit log, got %d" % len(denied), denied)
         text = json.dumps(lines)
         check("99.9" not in text and '"con"' not in text, "resource content in the audit log")
-        for name in ("psk_coap_aaa", "psk_dashboard", "radius_psk_password", "radius_secret"):
+        for name in ("psk_coap_aaa", "psk_coap_reg", "psk_dashboard", "psk_retired",
+                     "radius_psk_password", "radius_secret"):
             check(self.secret(name) not in text + self.output("cse"), "secret %s logged" % name)
         return "%d lines, %d denials" % (len(lines), len(denied))
 
@@ -377,15 +416,18 @@ def serve():
     try:
         for name, fn in (("secrets: docker/secrets", tb.make_secrets),
                          ("radius: FreeRADIUS from docker/radius", tb.start_radius),
-                         ("cse: onem2m-cse + cssf.so from docker/cse, docker/policies",
-                          tb.start_cse)):
+                         ("provision: cssfctl applies the policy, enrols the devices",
+                          tb.provision),
+                         ("cse: onem2m-cse + cssf.so from docker/cse", tb.start_cse)):
             tb.step(name, fn)
         print("\ntestbed: running. Working directory (database, audit.log, *.log, radius/radacct/"
               "detail): %s\n  HTTP   http://127.0.0.1:%d/cse-in\n  CoAPS  coaps://127.0.0.1:%d/cse-in"
-              "\n  PSKs   coap-sensor-aaa (AE-ID Csensor-coap-1): %s\n         dashboard (AE-ID "
-              "Cdashboard): %s\nCtrl-C stops every service." % (
+              "\n  PSKs   coap-sensor-aaa (AE-ID Csensor-coap-1, key also in RADIUS): %s"
+              "\n         coap-sensor-reg (AE-ID Csensor-reg-1): %s"
+              "\n         dashboard (AE-ID Cdashboard): %s\nCtrl-C stops every service." % (
                   tb.dir, tb.urls["http"][1], tb.urls["coaps"][1],
                   os.path.join(tb.secrets, "psk_coap_aaa"),
+                  os.path.join(tb.secrets, "psk_coap_reg"),
                   os.path.join(tb.secrets, "psk_dashboard")), flush=True)
         while not stop and all(p.poll() is None for p, _ in tb.procs.values()):
             time.sleep(0.5)
@@ -408,13 +450,18 @@ def main():
         ("secrets: docker/secrets/generate.sh", tb.make_secrets),
         ("radius: FreeRADIUS from docker/radius", tb.start_radius),
         ("radius: the AAA device's PSK as Tunnel-Password", tb.radius_psk_answer),
-        ("cse: onem2m-cse + cssf.so from docker/cse, docker/policies", tb.start_cse),
+        ("provision: cssfctl applies the policy, enrols the devices", tb.provision),
+        ("cse: onem2m-cse + cssf.so from docker/cse", tb.start_cse),
         ("device-coap: DTLS-PSK from RADIUS, write 3 readings, read back",
          lambda: tb.device_coap(3)),
         ("device-coap: restarted, writes 1 more", lambda: tb.device_coap(1)),
-        ("dashboard: DTLS-PSK from RADIUS, reads and discovers", tb.dashboard_reads),
+        ("device-coap-reg: DTLS-PSK from the registry, 3 readings",
+         lambda: tb.device_coap(3, "coap-sensor-reg", "psk_coap_reg", "Csensor-reg-1",
+                                "sensor-reg-1")),
+        ("dashboard: DTLS-PSK from the registry, reads and discovers", tb.dashboard_reads),
         ("deny: impersonation, foreign AE, ACP, read-only, wrong key", tb.coap_denials),
         ("deny: HTTP without a security association (4107)", tb.http_denials),
+        ("deny: a suspended device gets no DTLS session", tb.suspended_device),
         ("deny: DTLS handshake with an unknown PSK identity", tb.dtls_unknown_psk),
         ("audit: permits and denials logged, no content", tb.audit),
         ("stop: onem2m-cse by PID, exit 0", tb.stop_cse),
