@@ -527,7 +527,8 @@ static int on_cert_check(int event, void *data, void *userdata) {
 
 static int on_http_route(int event, void *data, void *userdata) {
     cssf_state_t *st = userdata;
-    return cssf_admin_route(st->admin, data);
+    int rc = cssf_token_authz_info(&st->tokens, data); /* CoAP POST /authz-info */
+    return rc != CSE_PLUGIN_DEFER ? rc : cssf_admin_route(st->admin, data);
 }
 
 static void admin_authenticate(void *ctx, const cse_security_context_t *sec, const char *origin,

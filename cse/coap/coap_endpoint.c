@@ -9,7 +9,9 @@
 #include "cse/coap/coap_block.h"
 #include "cse/coap/coap_cache.h"
 #include "cse/coap/coap_onem2m.h"
+#include "cse/core/plugin_host.h"
 #include "cse/core/rsc.h"
+#include "cse/host.h"
 
 #define PEER_KEY_MAX 40
 #define CODE_CONTINUE CSE_COAP_CODE(2, 31)
@@ -271,6 +273,48 @@ static void keep_block2(cse_coap_endpoint_t *ep, exchange_t *x, uint64_t now) {
                        now + ep->cfg.block_lifetime_ms);
 }
 
+/* 1 when the request's Uri-Path is exactly /authz-info. */
+static int is_authz_info(const cse_coap_msg_t *m) {
+    const cse_coap_option_t *o = cse_coap_msg_next(m, CSE_COAP_OPT_URI_PATH, NULL);
+    return o && o->len == 10 && memcmp(cse_coap_opt_value(o), "authz-info", 10) == 0 &&
+           !cse_coap_msg_next(m, CSE_COAP_OPT_URI_PATH, o);
+}
+
+/* POST /authz-info (RFC 9200 §5.10.1): the access token in the body goes to
+ * the security plugin (HTTP_ROUTE with this security context), which binds
+ * it to the DTLS session. Returns 1 when the reply is set. */
+static int authz_info(exchange_t *x, const cse_security_context_t *sec) {
+    if (x->in->code != CSE_COAP_POST || !is_authz_info(x->in) ||
+        !cse_plugin_host_has(CSE_EVT_HTTP_ROUTE))
+        return 0;
+    cse_evt_http_route_t ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.version = 2;
+    ev.sec = sec;
+    ev.method = "POST";
+    ev.path = "/authz-info";
+    ev.body = x->body1 ? (const char *)x->body1 : (const char *)x->in->payload;
+    ev.body_len = x->body1 ? x->body1_len : x->in->payload_len;
+    int res = cse_plugin_host_run(CSE_EVT_HTTP_ROUTE, &ev);
+    int status = res == CSE_PLUGIN_DEFER ? 404 : ev.status ? ev.status : 403;
+    int code = (status / 100 == 2 || status / 100 == 4 || status / 100 == 5) && status % 100 < 32
+                   ? CSE_COAP_CODE(status / 100, status % 100)
+                   : CSE_COAP_CODE(5, 0);
+    int rsc = status < 300    ? CSE_RSC_CREATED
+              : status == 400 ? CSE_RSC_BAD_REQUEST
+              : status == 404 ? CSE_RSC_NOT_FOUND
+              : status >= 500 ? CSE_RSC_INTERNAL_SERVER_ERROR
+                              : CSE_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+    set_error(x, code, rsc, "");
+    free(x->resp.body);
+    x->resp.body = ev.response_body ? strdup(ev.response_body) : NULL;
+    x->resp.body_len = x->resp.body ? strlen(x->resp.body) : 0;
+    x->body = x->resp.body;
+    x->body_len = x->resp.body_len;
+    cse_free(ev.response_body);
+    return 1;
+}
+
 static void run_request(cse_coap_endpoint_t *ep, exchange_t *x, const cse_security_context_t *sec,
                         uint64_t now) {
     char err[160];
@@ -296,6 +340,8 @@ static void run_request(cse_coap_endpoint_t *ep, exchange_t *x, const cse_securi
         set_error(x, CSE_COAP_CODE(4, 8), CSE_RSC_BAD_REQUEST, "Block2 transfer expired");
         return;
     }
+    if (authz_info(x, sec))
+        return;
     cse_request_init(&x->req);
     x->req.sec = *sec;
     int rsc =

@@ -287,7 +287,9 @@ typedef struct cse_evt_reload {
     void *reserved[4];
 } cse_evt_reload_t;
 
-/* HTTP_ROUTE: a plugin-owned REST endpoint (e.g. /cssf/v1/...). */
+/* HTTP_ROUTE: a plugin-owned REST endpoint (e.g. /cssf/v1/...). The CoAP
+ * binding raises it too, for POST /authz-info only (RFC 9200 token upload;
+ * sec->binding COAP/COAPS): status 201 becomes 2.01, 4xx becomes 4.xx. */
 typedef struct cse_evt_http_route {
     int version; /* 2 (fields marked v2 are read only when version >= 2) */
     const cse_security_context_t *sec;

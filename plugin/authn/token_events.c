@@ -16,6 +16,7 @@
 #include "plugin/authz/token_scope_dynauth.h"
 
 #pragma weak cse_malloc
+#pragma weak cse_log
 #pragma weak cse_host_sp_id
 #pragma weak cse_host_cse_id
 
@@ -34,6 +35,8 @@ void cssf_token_holder_init(cssf_token_holder_t *h) {
 }
 
 void cssf_token_holder_destroy(cssf_token_holder_t *h) {
+    cssf_token_cache_destroy(h->sessions);
+    h->sessions = NULL;
     cssf_tokens_release(h->cur);
     cssf_tokens_release(h->pending);
     h->cur = h->pending = NULL;
@@ -127,6 +130,120 @@ char *cssf_token_missing_challenge(cssf_token_holder_t *h, const char *realm) {
     return dup_host(text);
 }
 
+/* --- tokens bound to a DTLS session (/authz-info) --------------------------- */
+
+#define SESSION_KIND 4
+#define MAX_SESSIONS 10000
+#define SESSION_MAX_LIFE 86400 /* a token without exp stays bound at most a day */
+#define SESSION_GRACE 300      /* seconds an expired token stays bound, to be named */
+
+static void session_key(uint64_t session_id, unsigned char key[CSSF_TOKEN_KEY_LEN]) {
+    char text[32];
+    int n = snprintf(text, sizeof(text), "dtls-session:%llu", (unsigned long long)session_id);
+    cssf_token_cache_key(text, (size_t)n, key);
+}
+
+/* The request's bearer token: its own, else the one its DTLS session got
+ * through /authz-info (*ref then holds a reference to release). */
+static const char *bearer_of(cssf_token_holder_t *h, const cse_security_context_t *sec,
+                             json_t **ref) {
+    *ref = NULL;
+    if (!sec)
+        return NULL;
+    if (sec->bearer_token)
+        return sec->bearer_token;
+    if (sec->binding != CSE_BINDING_COAPS || !sec->session_id)
+        return NULL;
+    pthread_mutex_lock(&h->lock);
+    cssf_token_cache_t *sessions = h->sessions;
+    pthread_mutex_unlock(&h->lock);
+    unsigned char key[CSSF_TOKEN_KEY_LEN];
+    cssf_token_entry_t e;
+    session_key(sec->session_id, key);
+    if (!sessions || !cssf_token_cache_get(sessions, key, (int64_t)time(NULL), &e))
+        return NULL;
+    *ref = e.claims;
+    return json_string_value(e.claims);
+}
+
+static int route_reply(cse_evt_http_route_t *ev, int status, const char *reason) {
+    ev->status = status;
+    if (reason) {
+        char *text = NULL;
+        json_t *doc = json_pack("{s:s}", "m2m:dbg", reason);
+        if (doc)
+            text = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        ev->response_body = text ? dup_host(text) : NULL;
+        free(text);
+        snprintf(ev->response_content_type, sizeof(ev->response_content_type), "%s",
+                 "application/json");
+    }
+    return CSE_PLUGIN_OK;
+}
+
+int cssf_token_authz_info(cssf_token_holder_t *h, cse_evt_http_route_t *ev) {
+    if (!ev || ev->version < 1 || !ev->path || strcmp(ev->path, "/authz-info") != 0 || !ev->sec ||
+        (ev->sec->binding != CSE_BINDING_COAP && ev->sec->binding != CSE_BINDING_COAPS))
+        return CSE_PLUGIN_DEFER;
+    if (!ev->method || strcmp(ev->method, "POST") != 0)
+        return route_reply(ev, 405, "POST the access token to /authz-info");
+    if (ev->sec->binding != CSE_BINDING_COAPS || !ev->sec->session_id)
+        return route_reply(ev, 403, "a token can only be bound to a DTLS session");
+    size_t len = ev->body_len;
+    while (len && ev->body && (ev->body[len - 1] == '\n' || ev->body[len - 1] == '\r'))
+        len--;
+    if (!ev->body || len == 0 || len > CSSF_TOKEN_MAX_LEN || memchr(ev->body, 0, len))
+        return route_reply(ev, 400, "the body must be the access token");
+    char *token = strndup(ev->body, len);
+    cssf_tokens_t *t = cssf_token_holder_acquire(h);
+    int64_t now = (int64_t)time(NULL);
+    cssf_token_result_t res = {.status = CSSF_TOKEN_INVALID};
+    if (!token || !t || !cssf_tokens_config(t)->has_bearer) {
+        route_reply(ev, 403, "bearer tokens are not accepted (the policy configures none)");
+        goto out;
+    }
+    cssf_tokens_check_bearer(t, token, now, &res);
+    if (res.status != CSSF_TOKEN_OK) {
+        char why[224];
+        snprintf(why, sizeof(why), "invalid bearer token: %s", res.reason);
+        route_reply(ev, 401, why);
+        goto out;
+    }
+    /* Bound a little past exp, so the session hears "token expired" rather
+     * than falling back to its association's identity at once. */
+    int64_t exp = now + SESSION_MAX_LIFE;
+    if (cssf_claim_time(res.claims, "exp", NULL, &exp) < 0 ||
+        exp > now + SESSION_MAX_LIFE - SESSION_GRACE)
+        exp = now + SESSION_MAX_LIFE - SESSION_GRACE;
+    exp += SESSION_GRACE;
+    pthread_mutex_lock(&h->lock);
+    if (!h->sessions)
+        h->sessions = cssf_token_cache_create(MAX_SESSIONS);
+    cssf_token_cache_t *sessions = h->sessions;
+    pthread_mutex_unlock(&h->lock);
+    json_t *value = json_string(token);
+    unsigned char key[CSSF_TOKEN_KEY_LEN];
+    session_key(ev->sec->session_id, key);
+    cssf_token_entry_t e = {SESSION_KIND, value, exp, now};
+    if (sessions && value)
+        cssf_token_cache_put(sessions, key, &e, now);
+    json_decref(value);
+    if (!sessions || !value) {
+        route_reply(ev, 500, "out of memory");
+        goto out;
+    }
+    if (cse_log)
+        cse_log(CSE_LOG_INFO, "cssf: tokens: token of '%.64s' bound to DTLS session %llu",
+                cssf_claim_subject(res.claims), (unsigned long long)ev->sec->session_id);
+    route_reply(ev, 201, NULL);
+out:
+    cssf_token_result_clear(&res);
+    cssf_tokens_release(t);
+    free(token);
+    return CSE_PLUGIN_OK;
+}
+
 /* --- AUTHENTICATE ---------------------------------------------------------- */
 
 static void deny(cssf_token_authn_t *out, int rsc, const char *fmt, ...)
@@ -169,7 +286,8 @@ void cssf_token_authenticate(cssf_token_holder_t *h, const cse_evt_authenticate_
                              cssf_token_authn_t *out) {
     memset(out, 0, sizeof(*out));
     out->d.unauth_rule = -1;
-    const char *token = ev->sec ? ev->sec->bearer_token : NULL;
+    json_t *bound = NULL;
+    const char *token = bearer_of(h, ev->sec, &bound);
     if (!token)
         return;
     out->decided = 1;
@@ -179,6 +297,7 @@ void cssf_token_authenticate(cssf_token_holder_t *h, const cse_evt_authenticate_
         deny(out, 4103, "bearer tokens are not accepted (the policy configures none)");
         out->challenge = cssf_token_challenge("invalid_token", out->d.reason);
         cssf_tokens_release(t);
+        json_decref(bound);
         return;
     }
     const cssf_token_config_t *cfg = cssf_tokens_config(t);
@@ -213,6 +332,7 @@ void cssf_token_authenticate(cssf_token_holder_t *h, const cse_evt_authenticate_
 out:
     cssf_token_result_clear(&res);
     cssf_tokens_release(t);
+    json_decref(bound);
 }
 
 /* --- AUTHORIZE ------------------------------------------------------------- */
@@ -243,11 +363,11 @@ static void append(char *out, size_t cap, const char *fmt, ...) {
     va_end(ap);
 }
 
-static int authorize_bearer(cssf_tokens_t *t, const cse_evt_authorize_t *ev, char *decision,
-                            size_t cap, char **challenge) {
+static int authorize_bearer(cssf_tokens_t *t, const cse_evt_authorize_t *ev, const char *token,
+                            char *decision, size_t cap, char **challenge) {
     cssf_token_result_t res;
     char scopes[CSSF_SCOPE_MAX_TEXT], matched[200];
-    cssf_tokens_check_bearer(t, ev->sec->bearer_token, (int64_t)time(NULL), &res);
+    cssf_tokens_check_bearer(t, token, (int64_t)time(NULL), &res);
     int rc = CSE_PLUGIN_DENY;
     if (res.status != CSSF_TOKEN_OK) {
         snprintf(decision, cap, "invalid bearer token: %s", res.reason);
@@ -295,17 +415,22 @@ int cssf_token_authorize(cssf_token_holder_t *h, const cse_evt_authorize_t *ev, 
                          size_t cap, char **challenge) {
     *challenge = NULL;
     const cse_security_context_t *sec = ev->sec;
-    if (!sec || (!sec->bearer_token && !sec->onem2m_tokens) || !ev->target)
+    json_t *bound = NULL;
+    const char *bearer = bearer_of(h, sec, &bound);
+    if (!sec || (!bearer && !sec->onem2m_tokens) || !ev->target) {
+        json_decref(bound);
         return CSE_PLUGIN_DENY;
+    }
     cssf_tokens_t *t = cssf_token_holder_acquire(h);
     int rc = CSE_PLUGIN_DENY;
     if (!t)
         append(decision, cap, "%stokens are not accepted (the policy configures none)",
                decision[0] ? "; " : "");
-    else if (sec->bearer_token)
-        rc = authorize_bearer(t, ev, decision, cap, challenge);
+    else if (bearer)
+        rc = authorize_bearer(t, ev, bearer, decision, cap, challenge);
     else
         rc = authorize_m2m(t, ev, decision, cap);
     cssf_tokens_release(t);
+    json_decref(bound);
     return rc;
 }

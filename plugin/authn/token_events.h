@@ -9,6 +9,10 @@
  * else client_id) as the authenticated identity, and From must be one of
  * the AE-IDs tokens.subjects maps it to (4106 otherwise; the admin
  * originator for subjects listed in tokens.admins).
+ * Over CoAP a client may instead POST its access token to /authz-info
+ * inside its DTLS session (RFC 9200 §5.10.1): the token is verified and
+ * bound to that session, and every later request of the session is
+ * treated as carrying it (and checked again on every use).
  * AUTHORIZE: when the ACPs deny, a bearer token's scopes (tokens.scopes)
  * or a oneM2M token (tkns, TS-0004 order: ACP first, then dynamic
  * authorization) may still permit: a request is permitted if either
@@ -24,6 +28,7 @@
 
 #include "cse/plugin.h"
 #include "plugin/authn/authn.h"
+#include "plugin/authn/token_cache.h"
 #include "plugin/authn/token_oauth2.h"
 #include "plugin/authn/token_verify.h"
 
@@ -33,6 +38,7 @@ typedef struct cssf_token_holder {
     cssf_tokens_t *cur;     /* NULL: the policy has no tokens section */
     cssf_tokens_t *pending; /* prepared, not yet committed */
     int pending_set;
+    cssf_token_cache_t *sessions; /* DTLS session → token from /authz-info; made on first use */
 } cssf_token_holder_t;
 
 void cssf_token_holder_init(cssf_token_holder_t *h);
@@ -86,6 +92,16 @@ char *cssf_token_missing_challenge(cssf_token_holder_t *h, const char *realm);
  */
 int cssf_token_authorize(cssf_token_holder_t *h, const cse_evt_authorize_t *ev, char *decision,
                          size_t cap, char **challenge);
+
+/*
+ * HTTP_ROUTE for POST /authz-info from the CoAP binding: verifies the
+ * access token in the body and binds it to the request's DTLS session.
+ * Returns CSE_PLUGIN_DEFER for any other path or binding; otherwise
+ * CSE_PLUGIN_OK with ev->status 201 (bound), or 4xx with a reason body:
+ * 401 for a token that does not verify, 403 outside a DTLS session or
+ * without bearer tokens configured, 400 for an empty or oversized body.
+ */
+int cssf_token_authz_info(cssf_token_holder_t *h, cse_evt_http_route_t *ev);
 
 /* The RFC 6750 challenge for error ("invalid_token", "insufficient_scope")
  * with description (quotes and backslashes replaced), cse_malloc'd. */

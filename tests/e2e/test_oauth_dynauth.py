@@ -1,8 +1,8 @@
 """oneM2M dynamic-authorization tokens (tkns in Authorization without a
-scheme, JWS joined by '+') against the real CSE with cssf.so: signed by the
-configured Dynamic Authorization Server key, with either claim spelling,
-they grant what their permissions say to their holder only, within
-tknb..tkna, for this CSE's ID; anything else stays denied 4103."""
+scheme, JWS joined by '+'; over CoAP in Uri-Query) against the real CSE with
+cssf.so: signed by the configured Dynamic Authorization Server key, with
+either claim spelling, they grant what their permissions say to their holder
+only, within tknb..tkna, for this CSE's ID; anything else stays denied 4103."""
 import os
 import sys
 import tempfile
@@ -12,6 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "as"))
 import aslib  # noqa: E402
+import coaplib  # noqa: E402
 import cssftest  # noqa: E402
 from cselib import Cse, check, run_tests  # noqa: E402
 
@@ -86,6 +87,18 @@ def test_list_of_tokens(ctx):
     check(r.rsc == 2000, "one good token in the list is enough", r)
 
 
+def test_over_coap_uri_query(ctx):
+    uri = "coap://127.0.0.1:%d/cse-in" % coaplib.coap_ports(ctx.cse)["coap"]
+    r = coaplib.client(uri, "-f", "Cmeter")
+    check(r.code == "4.03" and r.rsc == 4103, "CoAP without a token", r)
+    tkn = token(ctx, perms={"pm": [{"ris": ["/cse-in"], "pv": {"acr": [{"acop": 2}]}}]})
+    check(len(tkn) < 1000, "fits one Uri-Query option", len(tkn))
+    r = coaplib.client(uri + "?tkns=" + tkn, "-f", "Cmeter")
+    check(r.code == "2.05" and r.rsc == 2000, "tkns in Uri-Query grants the read", r)
+    r = coaplib.client(uri + "?tkns=" + tkn, "-f", "Cother")
+    check(r.rsc == 4103, "still only for its holder", r)
+
+
 def main():
     aslib.require_node()
     policy = tempfile.mkdtemp(prefix="cssf-dynauth-")
@@ -94,7 +107,8 @@ def main():
         "authentication": "optional",
         "tokens": {"dynamic_authorization": {"issuer": "das.example",
                                              "jwks": {"keys": [aslib.public(key)]}}}})
-    with Cse(plugin="cssf", plugin_opts={"policy_dir": policy}) as cse:
+    coap = {"plain": 1, "port": 0, "dtls": 0}
+    with Cse(plugin="cssf", plugin_opts={"policy_dir": policy}, sections={"coap": coap}) as cse:
         for ae in ("meter", "other"):
             r = cse.create("/cse-in", 2, cssftest.ae(ae), origin="C" + ae)
             check(r.rsc == 2001, "register", r)
