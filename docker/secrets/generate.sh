@@ -37,7 +37,8 @@ for spec in \
     psk_coap_aaa:16 \
     psk_coap_reg:16 \
     psk_dashboard:16 \
-    psk_retired:16 $extra; do
+    psk_retired:16 \
+    as_sensor_http_1:24 $extra; do
     name="${spec%%:*}"
     bytes="${spec##*:}"
     file="$dir/$name"
@@ -48,3 +49,27 @@ for spec in \
     mv "$file.new" "$file"
     echo "generate: $file"
 done
+
+# The HTTPS listener's certificate (EC P-256) for the names the CSE has in
+# the testbed (cse, localhost, 127.0.0.1), signed by a testbed CA whose key
+# is thrown away once it has signed. Clients verify with testbed_ca.
+if [ ! -s "$dir/cse_tls_cert" ] || [ ! -s "$dir/cse_tls_key" ] || [ ! -s "$dir/testbed_ca" ]; then
+    work="$(mktemp -d)"
+    ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+    # shellcheck disable=SC2086
+    openssl req -x509 $ec -keyout "$work/ca.key" -out "$work/ca.pem" -days 825 \
+        -subj "/CN=CSSF testbed CA" 2>/dev/null
+    # shellcheck disable=SC2086
+    openssl req $ec -keyout "$work/cse.key" -out "$work/cse.csr" -subj "/CN=cse" 2>/dev/null
+    printf 'subjectAltName=DNS:cse,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' \
+        >"$work/ext"
+    openssl x509 -req -in "$work/cse.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+        -CAcreateserial -days 825 -extfile "$work/ext" -out "$work/cse.pem" 2>/dev/null
+    umask 022
+    mv "$work/cse.key" "$dir/cse_tls_key"
+    chmod 0644 "$dir/cse_tls_key" # read by the container's user; the directory is 0700
+    mv "$work/cse.pem" "$dir/cse_tls_cert"
+    mv "$work/ca.pem" "$dir/testbed_ca"
+    rm -rf "$work"
+    echo "generate: $dir/cse_tls_cert (and cse_tls_key, testbed_ca)"
+fi

@@ -3,8 +3,9 @@
 // tokens, RFC 7662 introspection and RFC 7009 revocation.
 //
 //   node server.js [--port N] [--issuer URL] [--keys FILE]... [--ttl S] [--short-ttl S]
+//                  [--listen ADDR] [--client ID:SECRET_FILE]...
 //
-// Listens on 127.0.0.1 (port 0 = a free one) and prints one JSON line on
+// Listens on 127.0.0.1 (--listen: another address; port 0 = a free one) and prints one JSON line on
 // stdout once it accepts connections: {"issuer":..,"port":..,"kids":[..]}.
 // --keys FILE loads a private JWK set, or creates FILE with a new P-256 key
 // when it does not exist; several --keys are merged. Tests start instances
@@ -17,7 +18,9 @@
 //   urn:onem2m:cse:opaque   opaque (introspect it), aud urn:onem2m:cse
 //   urn:example:other       JWT, aud urn:example:other (a wrong audience)
 // Clients (client_secret_basic): sensor-1, sensor-2 (their secret is
-// "<id>-secret"), and cse-in (the CSE itself, for introspection).
+// "<id>-secret"), and cse-in (the CSE itself, for introspection); or, with
+// --client, only the clients given, each secret read from the first line of
+// its file (the testbed: docker/as/start.sh).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -25,7 +28,9 @@ import { createServer } from 'node:http';
 import Provider, { errors } from 'oidc-provider';
 
 function parseArgs(argv) {
-  const args = { port: 0, issuer: null, keys: [], ttl: 300, shortTtl: 2 };
+  const args = {
+    port: 0, issuer: null, keys: [], ttl: 300, shortTtl: 2, listen: '127.0.0.1', clients: [],
+  };
   for (let i = 0; i < argv.length; i += 1) {
     const value = argv[i + 1];
     switch (argv[i]) {
@@ -34,6 +39,8 @@ function parseArgs(argv) {
       case '--keys': args.keys.push(value); i += 1; break;
       case '--ttl': args.ttl = Number(value); i += 1; break;
       case '--short-ttl': args.shortTtl = Number(value); i += 1; break;
+      case '--listen': args.listen = value; i += 1; break;
+      case '--client': args.clients.push(value); i += 1; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -83,6 +90,15 @@ function client(id) {
   };
 }
 
+// "ID:SECRET_FILE" -> a client whose secret is the file's first line.
+function clientFromFile(spec) {
+  const at = spec.indexOf(':');
+  if (at < 1) throw new Error(`--client ${spec}: expected ID:SECRET_FILE`);
+  const secret = readFileSync(spec.slice(at + 1), 'utf8').split('\n')[0].trim();
+  if (!secret) throw new Error(`--client ${spec}: empty secret`);
+  return { ...client(spec.slice(0, at)), client_secret: secret };
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const keys = loadKeys(args.keys);
@@ -99,13 +115,14 @@ async function main() {
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(args.port, '127.0.0.1', resolve);
+    server.listen(args.port, args.listen, resolve);
   });
   const { port } = server.address();
   const issuer = args.issuer || `http://127.0.0.1:${port}`;
 
   provider = new Provider(issuer, {
-    clients: [client('sensor-1'), client('sensor-2'), client('cse-in')],
+    clients: args.clients.length ? args.clients.map(clientFromFile)
+      : [client('sensor-1'), client('sensor-2'), client('cse-in')],
     jwks: { keys },
     scopes: ['cse.read', 'cse.write', 'cse.create', 'cse.delete', 'cse.all'],
     clientDefaults: { id_token_signed_response_alg: 'ES256' },

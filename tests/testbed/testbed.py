@@ -8,7 +8,8 @@ first failure, stops every process it started (by PID) and exits non-zero.
     tests/testbed/run.sh --serve [BUILD_DIR]  start the services and keep them running
                                               (docs/quickstart.md), until Ctrl-C
 
-Services: FreeRADIUS (docker/radius/start.sh), the one-shot provisioning
+Services: FreeRADIUS (docker/radius/start.sh), the OAuth AS
+(docker/as/start.sh with tests/as/server.js), the one-shot provisioning
 (docker/provision/provision.sh: cssfctl applies docker/policies and enrols
 the devices), onem2m-cse with cssf.so (docker/cse/cse.ini; addresses, ports
 and paths overridden by CSE_<SECTION>_<KEY>), the sensors
@@ -22,6 +23,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -136,16 +138,23 @@ class Testbed:
         return p
 
     # --- HTTP requests as a oneM2M client ------------------------------------
-    def http(self, method, path, origin, ty=None, body=None):
-        host, port = self.urls["http"]
+    def http(self, method, path, origin, ty=None, body=None, token=None):
+        """Plain HTTP, or HTTPS (verified against the testbed CA) with a
+        bearer token when token is given. Returns (rsc, body text)."""
         h = {"X-M2M-RI": uuid.uuid4().hex[:12], "X-M2M-RVI": "3", "Accept": "application/json"}
         if origin:
             h["X-M2M-Origin"] = origin
+        if token:
+            h["Authorization"] = "Bearer " + token
         data = None
         if body is not None:
             data = json.dumps(body).encode()
             h["Content-Type"] = "application/json" + (";ty=%d" % ty if ty else "")
-        conn = http.client.HTTPConnection(host, port, timeout=5)
+        if token is None:
+            conn = http.client.HTTPConnection(*self.urls["http"], timeout=5)
+        else:
+            ctx = ssl.create_default_context(cafile=os.path.join(self.secrets, "testbed_ca"))
+            conn = http.client.HTTPSConnection(*self.urls["https"], timeout=5, context=ctx)
         try:
             conn.request(method, "/" + path, body=data, headers=h)
             r = conn.getresponse()
@@ -155,8 +164,8 @@ class Testbed:
         finally:
             conn.close()
 
-    def expect_http(self, rsc, method, path, origin, ty=None, body=None):
-        got, text = self.http(method, path, origin, ty, body)
+    def expect_http(self, rsc, method, path, origin, ty=None, body=None, token=None):
+        got, text = self.http(method, path, origin, ty, body, token)
         check(got == rsc, "%s /%s as %s: expected rsc %s, got %s" % (method, path, origin, rsc, got),
               text)
         return text
@@ -199,11 +208,52 @@ class Testbed:
               p.stdout)
         return "Access-Accept with Tunnel-Password"
 
+    def start_as(self):
+        self.as_port = self.ports.get("as", 0)
+        if not self.as_port:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            self.as_port = s.getsockname()[1]
+            s.close()
+        self.spawn("as", ["sh", os.path.join(DOCKER, "as", "start.sh")], {
+            "AS_SERVER": os.path.join(SOURCE, "tests", "as", "server.js"),
+            "AS_LISTEN": "127.0.0.1", "AS_PORT": str(self.as_port),
+            "AS_ISSUER": "http://as:4000", "AS_KEYS": os.path.join(self.dir, "as-keys.json"),
+            "SECRETS_DIR": self.secrets})
+        self.wait_output("as", r'"issuer":"http://as:4000"', 15)
+        # The policy names the AS as the containers see it; here it is on loopback.
+        self.policies = os.path.join(self.dir, "policies")
+        shutil.copytree(os.path.join(DOCKER, "policies"), self.policies)
+        main = os.path.join(self.policies, "cssf.json")
+        with open(main) as f:
+            text = f.read()
+        check('"jwks_uri": "http://as:4000/jwks"' in text, "no jwks_uri of the AS in the policy")
+        with open(main, "w") as f:
+            f.write(text.replace('"jwks_uri": "http://as:4000/jwks"',
+                                 '"jwks_uri": "http://127.0.0.1:%d/jwks"' % self.as_port))
+        return "issuer http://as:4000 on 127.0.0.1:%d" % self.as_port
+
+    def token(self, client="sensor-http-1", secret=None):
+        import base64
+        import urllib.parse
+        import urllib.request
+        data = urllib.parse.urlencode({"grant_type": "client_credentials",
+                                       "resource": "urn:onem2m:cse"}).encode()
+        cred = "%s:%s" % (client, secret or self.secret("as_sensor_http_1"))
+        req = urllib.request.Request("http://127.0.0.1:%d/token" % self.as_port, data=data,
+                                     headers={"Authorization": "Basic " +
+                                              base64.b64encode(cred.encode()).decode()})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.loads(r.read())["access_token"]
+
     def cse_env(self):
         return {"CSE_BIN": os.path.join(BUILD, "cse", "onem2m-cse"),
                 "CSE_CONFIG": os.path.join(DOCKER, "cse", "cse.ini"),
                 "SECRETS_DIR": self.secrets,
                 "CSE_HTTP_LISTEN": "127.0.0.1", "CSE_HTTP_PORT": str(self.ports["http"]),
+                "CSE_HTTP_TLS_PORT": str(self.ports.get("https", 0)),
+                "CSE_HTTP_TLS_CERT": os.path.join(self.secrets, "cse_tls_cert"),
+                "CSE_HTTP_TLS_KEY": os.path.join(self.secrets, "cse_tls_key"),
                 "CSE_COAP_LISTEN": "127.0.0.1", "CSE_COAP_DTLS_PORT": str(self.ports["coaps"]),
                 "CSE_STORE_PATH": os.path.join(self.data, "cse.db"),
                 "CSE_PLUGIN_PATH": os.path.join(BUILD, "plugin", "cssf.so"),
@@ -220,7 +270,7 @@ class Testbed:
         port = s.getsockname()[1]
         s.close()
         p = self.run("provision", ["sh", os.path.join(DOCKER, "provision", "provision.sh")], {
-            "DATA_DIR": self.data, "TESTBED_POLICIES": os.path.join(DOCKER, "policies"),
+            "DATA_DIR": self.data, "TESTBED_POLICIES": self.policies,
             "DEFAULT_POLICIES": os.path.join(SOURCE, "policies"), "SECRETS_DIR": self.secrets,
             "CSE_BIN": os.path.join(BUILD, "cse", "onem2m-cse"),
             "CSSFCTL": os.path.join(BUILD, "tools", "cssfctl"),
@@ -240,17 +290,48 @@ class Testbed:
         out = self.wait_output("cse", r"listening on http://", 10)
         for m in LISTEN_RE.finditer(out):
             self.urls[m.group(1)] = (m.group(2), int(m.group(3)))
-        check("coaps" in self.urls, "no coaps listener", out[-2000:])
+        out = self.wait_output("cse", r"listening on https://", 5)
+        for m in LISTEN_RE.finditer(out):
+            self.urls[m.group(1)] = (m.group(2), int(m.group(3)))
+        check("coaps" in self.urls and "https" in self.urls, "no coaps/https listener", out[-2000:])
         return ", ".join("%s %s:%d" % (k, *v) for k, v in sorted(self.urls.items()))
 
     # --- scenario -----------------------------------------------------------------
-    def device_http(self, origin, rn, readings):
-        host, port = self.urls["http"]
+    def device_http(self, readings):
+        host, port = self.urls["https"]
         p = self.run("device-http", ["sh", os.path.join(DOCKER, "device", "device-http.sh")],
-                     {"CSE_URL": "http://%s:%d" % (host, port), "DEVICE_ORIGIN": origin,
-                      "DEVICE_RN": rn, "READINGS": str(readings), "INTERVAL": "0"})
+                     {"CSE_URL": "https://%s:%d" % (host, port),
+                      "CA_FILE": os.path.join(self.secrets, "testbed_ca"),
+                      "AS_URL": "http://127.0.0.1:%d" % self.as_port,
+                      "CLIENT_SECRET_FILE": os.path.join(self.secrets, "as_sensor_http_1"),
+                      "READINGS": str(readings), "INTERVAL": "0"})
         check(p.returncode == 0, "device-http.sh exited %d" % p.returncode, p.stdout, p.stderr)
-        return "%d readings written and read back" % readings
+        check(self.secret("as_sensor_http_1") not in p.stdout + p.stderr, "secret printed")
+        return "%d readings over HTTPS with a bearer token" % readings
+
+    def token_denials(self):
+        token = self.token()
+        cin = {"m2m:cin": {"con": "99.9"}}
+        # HTTPS without a token: no credential at all.
+        got, text = self.http("GET", "cse-in/sensor-http-1/readings/la", "Csensor-http-1",
+                              token="")
+        check(got == 4107, "HTTPS without a token: expected 4107, got %s" % got, text)
+        self.expect_http(4106, "GET", "cse-in/sensor-coap-1/readings/la", "Csensor-coap-1",
+                         token=token)
+        self.expect_http(4103, "POST", "cse-in/sensor-coap-1", "Csensor-http-1", 3,
+                         {"m2m:cnt": {"rn": "planted"}}, token=token)
+        self.expect_http(4103, "DELETE", "cse-in/sensor-coap-1", "Csensor-http-1", token=token)
+        head, payload, sig = token.split(".")
+        forged = ".".join([head, payload, sig[:-4] + ("AAAA" if sig[-4:] != "AAAA" else "BBBB")])
+        got, text = self.http("GET", "cse-in/sensor-http-1/readings/la", "Csensor-http-1",
+                              token=forged)
+        check(got == 4103 and "invalid bearer token" in text, "a forged signature: 4103", got, text)
+        try:
+            self.token(secret="0" * 48)
+            check(False, "the AS issued a token for a wrong client secret")
+        except Exception as e:  # noqa: BLE001 - urllib raises HTTPError 401
+            check("401" in str(e) or "400" in str(e), "AS refusal", e)
+        return "4107, 4106, 4103, forged signature 4103, AS refuses a wrong secret"
 
     def device_coap(self, readings, identity="coap-sensor-aaa", key="psk_coap_aaa",
                     origin="Csensor-coap-1", rn="sensor-coap-1"):
@@ -363,8 +444,9 @@ class Testbed:
         check(len(denied) >= 9, "expected 9 denials in the audit log, got %d" % len(denied), denied)
         text = json.dumps(lines)
         check("99.9" not in text and '"con"' not in text, "resource content in the audit log")
+        check("eyJ" not in text + self.output("cse"), "a bearer token in the audit log or CSE log")
         for name in ("psk_coap_aaa", "psk_coap_reg", "psk_dashboard", "psk_retired",
-                     "radius_psk_password", "radius_secret"):
+                     "radius_psk_password", "radius_secret", "as_sensor_http_1"):
             check(self.secret(name) not in text + self.output("cse"), "secret %s logged" % name)
         return "%d lines, %d denials" % (len(lines), len(denied))
 
@@ -408,6 +490,8 @@ def serve():
     tb = Testbed(secrets=os.path.join(DOCKER, "secrets"))
     radius = int(os.environ.get("TESTBED_RADIUS_PORT", "18120"))
     tb.ports = {"http": int(os.environ.get("TESTBED_HTTP_PORT", "8080")),
+                "https": int(os.environ.get("TESTBED_HTTPS_PORT", "8443")),
+                "as": int(os.environ.get("TESTBED_AS_PORT", "4000")),
                 "coaps": int(os.environ.get("TESTBED_COAPS_PORT", "5684")),
                 "radius_auth": radius, "radius_acct": radius + 1}
     stop = []
@@ -416,16 +500,21 @@ def serve():
     try:
         for name, fn in (("secrets: docker/secrets", tb.make_secrets),
                          ("radius: FreeRADIUS from docker/radius", tb.start_radius),
+                         ("as: OAuth AS from docker/as (oidc-provider)", tb.start_as),
                          ("provision: cssfctl applies the policy, enrols the devices",
                           tb.provision),
                          ("cse: onem2m-cse + cssf.so from docker/cse", tb.start_cse)):
             tb.step(name, fn)
         print("\ntestbed: running. Working directory (database, audit.log, *.log, radius/radacct/"
-              "detail): %s\n  HTTP   http://127.0.0.1:%d/cse-in\n  CoAPS  coaps://127.0.0.1:%d/cse-in"
-              "\n  PSKs   coap-sensor-aaa (AE-ID Csensor-coap-1, key also in RADIUS): %s"
+              "detail): %s\n  HTTP   http://127.0.0.1:%d/cse-in\n  HTTPS  https://127.0.0.1:%d/cse-in"
+              " (CA %s)\n  AS     http://127.0.0.1:%d/token (client sensor-http-1, secret in %s)"
+              "\n  CoAPS  coaps://127.0.0.1:%d/cse-in"
+              "\n  PSKs   coap-sensor-aaa (AE-ID Csensor-coap-1, RADIUS holds the key): %s"
               "\n         coap-sensor-reg (AE-ID Csensor-reg-1): %s"
               "\n         dashboard (AE-ID Cdashboard): %s\nCtrl-C stops every service." % (
-                  tb.dir, tb.urls["http"][1], tb.urls["coaps"][1],
+                  tb.dir, tb.urls["http"][1], tb.urls["https"][1],
+                  os.path.join(tb.secrets, "testbed_ca"), tb.as_port,
+                  os.path.join(tb.secrets, "as_sensor_http_1"), tb.urls["coaps"][1],
                   os.path.join(tb.secrets, "psk_coap_aaa"),
                   os.path.join(tb.secrets, "psk_coap_reg"),
                   os.path.join(tb.secrets, "psk_dashboard")), flush=True)
@@ -450,8 +539,10 @@ def main():
         ("secrets: docker/secrets/generate.sh", tb.make_secrets),
         ("radius: FreeRADIUS from docker/radius", tb.start_radius),
         ("radius: the AAA device's PSK as Tunnel-Password", tb.radius_psk_answer),
+        ("as: OAuth AS from docker/as (oidc-provider)", tb.start_as),
         ("provision: cssfctl applies the policy, enrols the devices", tb.provision),
         ("cse: onem2m-cse + cssf.so from docker/cse", tb.start_cse),
+        ("device-http: token from the AS, 3 readings over HTTPS", lambda: tb.device_http(3)),
         ("device-coap: DTLS-PSK from RADIUS, write 3 readings, read back",
          lambda: tb.device_coap(3)),
         ("device-coap: restarted, writes 1 more", lambda: tb.device_coap(1)),
@@ -461,6 +552,7 @@ def main():
         ("dashboard: DTLS-PSK from the registry, reads and discovers", tb.dashboard_reads),
         ("deny: impersonation, foreign AE, ACP, read-only, wrong key", tb.coap_denials),
         ("deny: HTTP without a security association (4107)", tb.http_denials),
+        ("deny: no token, foreign AE-ID, foreign AE, forged token", tb.token_denials),
         ("deny: a suspended device gets no DTLS session", tb.suspended_device),
         ("deny: DTLS handshake with an unknown PSK identity", tb.dtls_unknown_psk),
         ("audit: permits and denials logged, no content", tb.audit),
