@@ -113,7 +113,7 @@ static int check_times(const json_t *claims, const cssf_claim_rules_t *r, int64_
         return fail(reason, cap, "malformed expiry (exp)");
     if (has == 0 && r->exp_required)
         return fail(reason, cap, "token has no expiry (exp)");
-    if (has == 1 && now - r->skew > exp)
+    if (has == 1 && now - r->skew >= exp) /* RFC 7519 4.1.4: valid only before exp */
         return fail(reason, cap, "token expired");
     has = cssf_claim_time(claims, nm->nbf, nm->nbf_alt, &nbf);
     if (has < 0)

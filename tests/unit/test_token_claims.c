@@ -216,9 +216,9 @@ static void test_claims_check(void **state) {
     assert_int_equal(cssf_claims_check(c, &r, NOW, &exp, why, sizeof(why)), 0);
     assert_int_equal(exp, 1700000100);
     json_decref(c);
-    /* exp: the skew tolerates 30 s, no more */
-    assert_int_equal(check(ok, &r, 1700000130, why), 0);
-    assert_int_equal(check(ok, &r, 1700000131, why), -1);
+    /* exp: valid only before it (RFC 7519); the skew tolerates 30 s, no more */
+    assert_int_equal(check(ok, &r, 1700000129, why), 0);
+    assert_int_equal(check(ok, &r, 1700000130, why), -1);
     assert_string_equal(why, "token expired");
     static const struct {
         const char *claims, *why;
