@@ -58,14 +58,15 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
 
 # measure LABEL CONNECTIONS PATH [LUA]: one wrk run, one raw result line
 # "label|rps|p50_us|p99_us|requests|non2xx" in $work/results.
-hdr=(-H "X-M2M-Origin: CAdmin" -H "X-M2M-RI: bench" -H "X-M2M-RVI: 3" -H "Accept: application/json")
+# measure LABEL CONNS PATH [LUA] [ORIGIN]: one wrk run (ORIGIN defaults to CAdmin).
 measure() {
-    local label=$1 conns=$2 path=$3 lua=${4:-}
+    local label=$1 conns=$2 path=$3 lua=${4:-} origin=${5:-CAdmin}
     local args=(-t2 -c"$conns" -d"${secs}s" --latency)
     if [ -n "$lua" ]; then
         args+=(-s "$lua")
     else
-        args+=("${hdr[@]}")
+        args+=(-H "X-M2M-Origin: $origin" -H "X-M2M-RI: bench" -H "X-M2M-RVI: 3"
+            -H "Accept: application/json")
     fi
     wrk "${args[@]}" "$url$path" >"$work/wrk.out" 2>&1 || { cat "$work/wrk.out"; exit 1; }
     awk -v label="$label" '
@@ -116,9 +117,15 @@ def create(parent, ty, body, origin="CAdmin", rqi="prep"):
     data = r.read()
     if r.status != 201:
         sys.exit("prepare: %s %s -> %s %s" % (parent, ty, r.status, data[:200]))
+    return json.loads(data) if data else None
 create("/cse-in", 2, {"m2m:ae": {"rn": "benchAE", "api": "Nbench", "rr": False, "srv": ["3"]}},
        origin="Cbench")
-create("/cse-in/benchAE", 3, {"m2m:cnt": {"rn": "benchCnt"}})
+# The container is governed by an ACP that lets the AE read: the non-admin
+# GET below goes through a real ACP decision.
+acp = create("/cse-in", 1, {"m2m:acp": {"rn": "benchAcp",
+                                        "pv": {"acr": [{"acor": ["Cbench"], "acop": 63}]},
+                                        "pvs": {"acr": [{"acor": ["CAdmin"], "acop": 63}]}}})
+create("/cse-in/benchAE", 3, {"m2m:cnt": {"rn": "benchCnt", "acpi": [acp["m2m:acp"]["ri"]]}})
 for i in range(1000):
     create("/cse-in/benchAE/benchCnt", 4, {"m2m:cin": {"rn": "cin%d" % i, "cnf": "text/plain:0",
                                                         "con": "%d" % i}}, rqi="p%d" % i)
@@ -157,6 +164,7 @@ run_cse() {
     before=$(rss_kb)
     measure "$label: GET CSEBase" 32 /cse-in
     measure "$label: GET contentInstance" 32 /cse-in/benchAE/benchCnt/cin500
+    measure "$label: GET cin as AE via ACP" 32 /cse-in/benchAE/benchCnt/cin500 "" Cbench
     measure "$label: CREATE contentInstance" 16 /cse-in/benchAE/benchCnt "$work/post_cin.lua"
     local after
     after=$(rss_kb)
