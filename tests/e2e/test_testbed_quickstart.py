@@ -1,0 +1,128 @@
+"""docs/quickstart.md works as written: its shell blocks run in order
+against `tests/testbed/run.sh --serve` (a copy of docker/ in a temporary
+tree, so the enrolment step edits nothing in the repository), and each
+prints what the page says it prints. The page uses the testbed's default
+ports (8080, 8443, 5684, 4000, 18120-18121): they must be free."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SOURCE = os.path.abspath(os.environ.get("CSE_SOURCE_DIR") or
+                         os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.abspath(os.environ.get("CSE_BUILD_DIR") or os.path.join(SOURCE, "build"))
+sys.path.insert(0, os.path.join(SOURCE, "tests", "testbed"))
+from testbed import as_missing  # noqa: E402
+
+PORTS = [("tcp", 8080), ("tcp", 8443), ("udp", 5684), ("tcp", 4000), ("udp", 18120),
+         ("udp", 18121)]
+
+
+def port_free(kind, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def tree():
+    """A repository root whose docker/ is a fresh copy (no secrets)."""
+    root = tempfile.mkdtemp(prefix="cssf-quickstart-")
+    os.symlink(BUILD, os.path.join(root, "build"))
+    for name in ("tests", "policies", "cse.ini.example"):
+        os.symlink(os.path.join(SOURCE, name), os.path.join(root, name))
+    shutil.copytree(os.path.join(SOURCE, "docker"), os.path.join(root, "docker"),
+                    ignore=shutil.ignore_patterns("node_modules", "psk_*", "radius_*", "as_*",
+                                                  "cse_tls_*", "testbed_ca"))
+    return root
+
+
+class Serve:
+    def __init__(self, root):
+        self.root = root
+        self.out = os.path.join(root, "serve.out")
+
+    def __enter__(self):
+        env = {k: v for k, v in os.environ.items() if k != "CSE_SOURCE_DIR"}
+        env["CSE_BUILD_DIR"] = BUILD
+        self.proc = subprocess.Popen(["sh", "tests/testbed/run.sh", "--serve"], cwd=self.root,
+                                     env=env, stdout=open(self.out, "w"),
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            text = open(self.out).read()
+            if "testbed: running" in text:
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError("the testbed did not start:\n" + open(self.out).read()[-3000:])
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(20)
+        text = open(self.out).read()
+        m = re.search(r"testbed: stopped; (\S+) kept", text)
+        if m and m.group(1).startswith(tempfile.gettempdir()):
+            shutil.rmtree(m.group(1), ignore_errors=True)
+
+
+def run(root, script):
+    p = subprocess.run(["bash", "-c", "set -u\n" + script], cwd=root, capture_output=True,
+                       text=True, timeout=60)
+    return p.stdout + p.stderr
+
+
+def expect(text, *patterns):
+    for pat in patterns:
+        if not re.search(pat, text):
+            raise AssertionError("%r not in the output:\n%s" % (pat, text[-3000:]))
+
+
+def main():
+    why = as_missing()
+    if why:
+        print("quickstart: skipped: %s" % why)
+        return 0
+    busy = ["%s/%d" % kp for kp in PORTS if not port_free(*kp)]
+    if busy:
+        print("quickstart: FAILED: the page's ports are taken: %s" % ", ".join(busy))
+        return 1
+    with open(os.path.join(SOURCE, "docs", "quickstart.md")) as f:
+        blocks = re.findall(r"```sh\n(.*?)```", f.read(), re.S)
+    # 0 the two commands, 1 serve, 2 CoAP requests, 3 token, 4 refusals,
+    # 5 enrolment (ends by starting the testbed again), 6 the new sensor, 7 docker.
+    assert len(blocks) == 8 and "--serve" in blocks[1] and "docker-compose" in blocks[7], blocks
+    root = tree()
+    try:
+        with Serve(root):
+            out = run(root, blocks[2] + "\n" + blocks[3] + "\necho ----\n" + blocks[4])
+        expect(out, r"code=2\.01 rsc=2001 .*location=/cse-in/my-sensor\n",
+               r"location=/cse-in/my-sensor/temperature/cin", r"code=2\.05 rsc=2000",
+               r'"con":"21\.5"', r'"aei":"Csensor-http-1"', r"code=4\.03 rsc=4106",
+               r"dtls handshake failed", r"X-M2M-RSC: 4107", r"X-M2M-RSC: 4103",
+               r'error="invalid_token"')
+        prefix = blocks[2].split("\n# register")[0]  # the variables the page set before
+        enrol, _, rest = blocks[5].partition("tests/testbed/run.sh --serve")
+        assert not rest.strip(), blocks[5]
+        run(root, enrol)
+        with Serve(root):
+            out = run(root, prefix + "\n" + blocks[6])
+        expect(out, r"code=2\.01 rsc=2001 .*location=/cse-in/sensor-2")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print("quickstart: every command of docs/quickstart.md worked")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
