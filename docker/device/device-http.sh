@@ -40,8 +40,17 @@ trap 'rm -rf "$tmp"' EXIT
 # the command line. Sets $token and $token_until (seconds since the epoch).
 get_token() {
     printf 'user = "%s:%s"\n' "$client_id" "$(head -n 1 "$secret_file")" >"$tmp/as.conf"
-    curl -sS -K "$tmp/as.conf" -o "$tmp/token" -d grant_type=client_credentials \
-        -d resource=urn:onem2m:cse "$as_url/token" || { echo "device-http: AS unreachable" >&2; exit 1; }
+    # The AS may still be starting: up to 15 tries, 2 s apart.
+    tries=0
+    until curl -sS -K "$tmp/as.conf" -o "$tmp/token" -d grant_type=client_credentials \
+        -d resource=urn:onem2m:cse "$as_url/token" 2>"$tmp/curl.err"; do
+        tries=$((tries + 1))
+        if [ "$tries" -ge 15 ]; then
+            echo "device-http: AS unreachable: $(cat "$tmp/curl.err")" >&2
+            exit 1
+        fi
+        sleep 2
+    done
     rm -f "$tmp/as.conf"
     token="$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$tmp/token")"
     ttl="$(sed -n 's/.*"expires_in":\([0-9]*\).*/\1/p' "$tmp/token")"
