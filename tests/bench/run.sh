@@ -10,6 +10,7 @@
 # contentInstance (32 connections) and durable CREATE of contentInstances
 # (16 connections, POST from a Lua script). Prints req/s, p50/p99 latency,
 # the ratio to the ceiling and the CSE's RSS before and after. Not run by ctest.
+# RADIUS authentication/accounting figures: tests/bench/radius_bench.sh BUILD_DIR.
 set -euo pipefail
 
 build=${1:?usage: run.sh BUILD_DIR [SECONDS]}
