@@ -1,9 +1,10 @@
 #!/bin/sh
-# A testbed sensor that writes readings over CoAP/DTLS with a pre-shared key
-# (m2m-coap-client): registers its AE (once), creates its readings container
-# linked to the testbed's ACP (once), then writes READINGS contentInstances
-# and reads the latest back. The PSK identity and key are the device's; where
-# the CSE finds the key (device registry or RADIUS) is the CSE's business.
+# A testbed sensor that writes readings over CoAP/DTLS (m2m-coap-client) with
+# a pre-shared key or, when CERT_FILE is set, a client certificate: registers
+# its AE (once), creates its readings container linked to the testbed's ACP
+# (once), then writes READINGS contentInstances and reads the latest back.
+# Where the CSE finds the key (device registry or RADIUS) or how it binds the
+# certificate (registry, by SAN URI) is the CSE's business.
 # Used as is by docker-compose (service device-coap) and tests/testbed/run.sh.
 #
 # Environment:
@@ -11,6 +12,8 @@
 #   CSE_RN         resource name of the CSEBase            cse-in
 #   PSK_IDENTITY   DTLS PSK identity                       coap-sensor-aaa
 #   PSK_FILE       file whose first line is the key in hex /run/secrets/psk_coap_aaa
+#   CERT_FILE, KEY_FILE  client certificate and key (PEM) instead of a PSK
+#   CA_FILE        CA that the CSE's certificate must chain to (with CERT_FILE)
 #   DEVICE_ORIGIN  the sensor's AE-ID (oneM2M-FR)          Csensor-coap-1
 #   DEVICE_RN      resource name of its AE                 sensor-coap-1
 #   READINGS       readings to write; 0 = forever           0
@@ -28,13 +31,20 @@ ae="${DEVICE_RN:-sensor-coap-1}"
 readings="${READINGS:-0}"
 interval="${INTERVAL:-10}"
 client="${COAP_CLIENT:-m2m-coap-client}"
-key="0x$(head -n 1 "$psk_file")"
+# coap ARGS...: the client with the device's credentials.
+if [ -n "${CERT_FILE:-}" ]; then
+    : "${KEY_FILE:?KEY_FILE is needed with CERT_FILE}"
+    ca="${CA_FILE:-/run/secrets/testbed_ca}"
+    coap() { "$client" --cert "$CERT_FILE" --key "$KEY_FILE" --ca "$ca" "$@"; }
+else
+    key="0x$(head -n 1 "$psk_file")"
+    coap() { "$client" -u "$identity" -k "$key" "$@"; }
+fi
 
 # req METHOD PATH [TY BODY]: sets $code (CoAP), $rsc (oneM2M) and $body.
 req() {
     code="" rsc="" body=""
-    out="$("$client" -X "$1" -f "$origin" -u "$identity" -k "$key" \
-        ${3:+-t "$3"} ${4:+-d "$4"} "$url/$2" 2>&1)" || true
+    out="$(coap -X "$1" -f "$origin" ${3:+-t "$3"} ${4:+-d "$4"} "$url/$2" 2>&1)" || true
     first="$(printf '%s\n' "$out" | sed -n 1p)"
     code="$(printf '%s\n' "$first" | sed -n 's/^code=\([0-9.]*\).*/\1/p')"
     rsc="$(printf '%s\n' "$first" | sed -n 's/.* rsc=\([0-9]*\).*/\1/p')"

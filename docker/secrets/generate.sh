@@ -50,10 +50,13 @@ for spec in \
     echo "generate: $file"
 done
 
-# The HTTPS listener's certificate (EC P-256) for the names the CSE has in
-# the testbed (cse, localhost, 127.0.0.1), signed by a testbed CA whose key
-# is thrown away once it has signed. Clients verify with testbed_ca.
-if [ ! -s "$dir/cse_tls_cert" ] || [ ! -s "$dir/cse_tls_key" ] || [ ! -s "$dir/testbed_ca" ]; then
+# The CSE's certificate (EC P-256, for HTTPS and CoAP over DTLS) for the
+# names the CSE has in the testbed (cse, localhost, 127.0.0.1), and the
+# certificate of the sensor that authenticates with one (SAN URI
+# urn:cssf:testbed:sensor-cert-1), signed by a testbed CA whose key is
+# thrown away once it has signed. Both sides verify with testbed_ca.
+if [ ! -s "$dir/cse_tls_cert" ] || [ ! -s "$dir/cse_tls_key" ] || [ ! -s "$dir/testbed_ca" ] ||
+    [ ! -s "$dir/sensor_cert_1_cert" ] || [ ! -s "$dir/sensor_cert_1_key" ]; then
     work="$(mktemp -d)"
     ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
     # shellcheck disable=SC2086
@@ -65,11 +68,20 @@ if [ ! -s "$dir/cse_tls_cert" ] || [ ! -s "$dir/cse_tls_key" ] || [ ! -s "$dir/t
         >"$work/ext"
     openssl x509 -req -in "$work/cse.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
         -CAcreateserial -days 825 -extfile "$work/ext" -out "$work/cse.pem" 2>/dev/null
+    # shellcheck disable=SC2086
+    openssl req $ec -keyout "$work/dev.key" -out "$work/dev.csr" -subj "/CN=sensor-cert-1" 2>/dev/null
+    printf 'subjectAltName=URI:urn:cssf:testbed:sensor-cert-1\nextendedKeyUsage=clientAuth\n' \
+        >"$work/dext"
+    openssl x509 -req -in "$work/dev.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+        -CAcreateserial -days 825 -extfile "$work/dext" -out "$work/dev.pem" 2>/dev/null
     umask 022
     mv "$work/cse.key" "$dir/cse_tls_key"
     chmod 0644 "$dir/cse_tls_key" # read by the container's user; the directory is 0700
     mv "$work/cse.pem" "$dir/cse_tls_cert"
     mv "$work/ca.pem" "$dir/testbed_ca"
+    mv "$work/dev.key" "$dir/sensor_cert_1_key"
+    chmod 0644 "$dir/sensor_cert_1_key"
+    mv "$work/dev.pem" "$dir/sensor_cert_1_cert"
     rm -rf "$work"
-    echo "generate: $dir/cse_tls_cert (and cse_tls_key, testbed_ca)"
+    echo "generate: $dir/cse_tls_cert (and cse_tls_key, testbed_ca, sensor_cert_1_cert, sensor_cert_1_key)"
 fi

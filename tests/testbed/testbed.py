@@ -260,6 +260,9 @@ class Testbed:
                 "CSE_HTTP_TLS_PORT": str(self.ports.get("https", 0)),
                 "CSE_HTTP_TLS_CERT": os.path.join(self.secrets, "cse_tls_cert"),
                 "CSE_HTTP_TLS_KEY": os.path.join(self.secrets, "cse_tls_key"),
+                "CSE_COAP_DTLS_CERT": os.path.join(self.secrets, "cse_tls_cert"),
+                "CSE_COAP_DTLS_KEY": os.path.join(self.secrets, "cse_tls_key"),
+                "CSE_COAP_DTLS_CA": os.path.join(self.secrets, "testbed_ca"),
                 "CSE_COAP_LISTEN": "127.0.0.1", "CSE_COAP_DTLS_PORT": str(self.ports["coaps"]),
                 "CSE_STORE_PATH": os.path.join(self.data, "cse.db"),
                 "CSE_PLUGIN_PATH": os.path.join(BUILD, "plugin", "cssf.so"),
@@ -338,6 +341,39 @@ class Testbed:
         except Exception as e:  # noqa: BLE001 - urllib raises HTTPError 401
             check("401" in str(e) or "400" in str(e), "AS refusal", e)
         return "4107, 4106, 4103, forged signature 4103, AS refuses a wrong secret"
+
+    def device_cert(self, readings):
+        host, port = self.urls["coaps"]
+        p = self.run("device-coap-cert", ["sh", os.path.join(DOCKER, "device", "device-coap.sh")],
+                     {"CSE_COAPS_URL": "coaps://%s:%d" % (host, port),
+                      "CERT_FILE": os.path.join(self.secrets, "sensor_cert_1_cert"),
+                      "KEY_FILE": os.path.join(self.secrets, "sensor_cert_1_key"),
+                      "CA_FILE": os.path.join(self.secrets, "testbed_ca"),
+                      "DEVICE_ORIGIN": "Csensor-cert-1", "DEVICE_RN": "sensor-cert-1",
+                      "READINGS": str(readings), "INTERVAL": "0",
+                      "COAP_CLIENT": os.path.join(BUILD, "tools", "m2m-coap-client")})
+        check(p.returncode == 0, "device-coap.sh exited %d" % p.returncode, p.stdout, p.stderr)
+        check('method=cert identity="urn:cssf:testbed:sensor-cert-1"' in self.output("cse"),
+              "no certificate session in the CSE log", self.output("cse")[-1500:])
+        return "%d readings over DTLS with a certificate bound by the registry" % readings
+
+    def stranger_cert(self):
+        """A certificate from another CA, with the enrolled SAN: no session."""
+        d = os.path.join(self.dir, "stranger")
+        os.makedirs(d)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        subprocess.run(["openssl", "req", "-x509", *ec, "-keyout", "k.pem", "-out", "c.pem",
+                        "-days", "2", "-subj", "/CN=stranger", "-addext",
+                        "subjectAltName=URI:urn:cssf:testbed:sensor-cert-1"],
+                       cwd=d, check=True, capture_output=True)
+        host, port = self.urls["coaps"]
+        p = self.run("coap-stranger", [os.path.join(BUILD, "tools", "m2m-coap-client"),
+                                       "--timeout", "300", "--cert", os.path.join(d, "c.pem"),
+                                       "--key", os.path.join(d, "k.pem"), "-f", "Csensor-cert-1",
+                                       "coaps://%s:%d/cse-in" % (host, port)], {})
+        check(p.returncode == 2 and "handshake" in p.stdout + p.stderr,
+              "a self-signed certificate with the enrolled SAN: no handshake", p.stdout, p.stderr)
+        return "handshake refused"
 
     def device_coap(self, readings, identity="coap-sensor-aaa", key="psk_coap_aaa",
                     origin="Csensor-coap-1", rn="sensor-coap-1"):
@@ -573,11 +609,14 @@ def main():
         ("device-coap-reg: DTLS-PSK from the registry, 3 readings",
          lambda: tb.device_coap(3, "coap-sensor-reg", "psk_coap_reg", "Csensor-reg-1",
                                 "sensor-reg-1")),
+        ("device-coap-cert: DTLS certificate bound by the registry, 3 readings",
+         lambda: tb.device_cert(3)),
         ("dashboard: DTLS-PSK from the registry, reads and discovers", tb.dashboard_reads),
         ("deny: impersonation, foreign AE, ACP, read-only, wrong key", tb.coap_denials),
         ("deny: HTTP without a security association (4107)", tb.http_denials),
         ("deny: no token, foreign AE-ID, foreign AE, forged token", tb.token_denials, "oauth"),
         ("deny: a suspended device gets no DTLS session", tb.suspended_device),
+        ("deny: a certificate from another CA gets no DTLS session", tb.stranger_cert),
         ("deny: DTLS handshake with an unknown PSK identity", tb.dtls_unknown_psk),
         ("audit: permits and denials logged, no content", tb.audit),
         ("stop: onem2m-cse by PID, exit 0", tb.stop_cse),
