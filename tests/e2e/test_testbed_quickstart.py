@@ -1,8 +1,9 @@
 """docs/quickstart.md works as written: its shell blocks run in order
 against `tests/testbed/run.sh --serve` (a copy of docker/ in a temporary
 tree, so the enrolment step edits nothing in the repository), and each
-prints what the page says it prints. The page uses the testbed's default
-ports (8080, 8443, 5684, 4000, 18120-18121): they must be free."""
+prints what the page says it prints. The page's ports (8080, 8443, 5684,
+4000) are swapped for free ones, in the commands and in the testbed
+(TESTBED_*_PORT), so the test runs beside anything else."""
 import os
 import re
 import shutil
@@ -19,19 +20,38 @@ BUILD = os.path.abspath(os.environ.get("CSE_BUILD_DIR") or os.path.join(SOURCE, 
 sys.path.insert(0, os.path.join(SOURCE, "tests", "testbed"))
 from testbed import as_missing  # noqa: E402
 
-PORTS = [("tcp", 8080), ("tcp", 8443), ("udp", 5684), ("tcp", 4000), ("udp", 18120),
-         ("udp", 18121)]
+# The page's URL prefixes and the testbed variable that moves each.
+PAGE_PORTS = [("http://127.0.0.1:8080", "TESTBED_HTTP_PORT", "tcp"),
+              ("https://127.0.0.1:8443", "TESTBED_HTTPS_PORT", "tcp"),
+              ("coaps://127.0.0.1:5684", "TESTBED_COAPS_PORT", "udp"),
+              ("http://127.0.0.1:4000", "TESTBED_AS_PORT", "tcp")]
 
 
-def port_free(kind, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
+def free_port(kind, pair=False):
+    """A free loopback port (and the next one too when pair is set)."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET,
+                          socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
         s.close()
+        if not pair:
+            return port
+        t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            t.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+        finally:
+            t.close()
+    raise RuntimeError("no free port")
+
+
+def moved(block, env):
+    for prefix, var, _ in PAGE_PORTS:
+        block = block.replace(prefix, prefix.rsplit(":", 1)[0] + ":" + env[var])
+    return block
 
 
 def tree():
@@ -47,13 +67,15 @@ def tree():
 
 
 class Serve:
-    def __init__(self, root):
+    def __init__(self, root, ports):
         self.root = root
+        self.ports = ports
         self.out = os.path.join(root, "serve.out")
 
     def __enter__(self):
         env = {k: v for k, v in os.environ.items() if k != "CSE_SOURCE_DIR"}
         env["CSE_BUILD_DIR"] = BUILD
+        env.update(self.ports)
         self.proc = subprocess.Popen(["sh", "tests/testbed/run.sh", "--serve"], cwd=self.root,
                                      env=env, stdout=open(self.out, "w"),
                                      stderr=subprocess.STDOUT)
@@ -93,18 +115,19 @@ def main():
     if why:
         print("quickstart: skipped: %s" % why)
         return 0
-    busy = ["%s/%d" % kp for kp in PORTS if not port_free(*kp)]
-    if busy:
-        print("quickstart: FAILED: the page's ports are taken: %s" % ", ".join(busy))
-        return 1
+    ports = {var: str(free_port(kind)) for _, var, kind in PAGE_PORTS}
+    ports["TESTBED_RADIUS_PORT"] = str(free_port("udp", pair=True))
     with open(os.path.join(SOURCE, "docs", "quickstart.md")) as f:
-        blocks = re.findall(r"```sh\n(.*?)```", f.read(), re.S)
+        page = f.read()
+    for prefix, _, _ in PAGE_PORTS:
+        assert prefix in page, prefix
+    blocks = [moved(b, ports) for b in re.findall(r"```sh\n(.*?)```", page, re.S)]
     # 0 the two commands, 1 serve, 2 CoAP requests, 3 token, 4 refusals,
     # 5 enrolment (ends by starting the testbed again), 6 the new sensor, 7 docker.
     assert len(blocks) == 8 and "--serve" in blocks[1] and "docker-compose" in blocks[7], blocks
     root = tree()
     try:
-        with Serve(root):
+        with Serve(root, ports):
             out = run(root, blocks[2] + "\n" + blocks[3] + "\necho ----\n" + blocks[4])
         expect(out, r"code=2\.01 rsc=2001 .*location=/cse-in/my-sensor\n",
                r"location=/cse-in/my-sensor/temperature/cin", r"code=2\.05 rsc=2000",
@@ -115,7 +138,7 @@ def main():
         enrol, _, rest = blocks[5].partition("tests/testbed/run.sh --serve")
         assert not rest.strip(), blocks[5]
         run(root, enrol)
-        with Serve(root):
+        with Serve(root, ports):
             out = run(root, prefix + "\n" + blocks[6])
         expect(out, r"code=2\.01 rsc=2001 .*location=/cse-in/sensor-2")
     finally:
