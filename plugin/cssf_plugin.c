@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cse/host.h"
 #include "cse/plugin.h"
@@ -23,6 +24,7 @@
 #include "plugin/authn/basic_radius.h"
 #include "plugin/authn/cert_bind.h"
 #include "plugin/authn/registration.h"
+#include "plugin/authn/token_admin.h"
 #include "plugin/authn/token_events.h"
 #include "plugin/authz/authorize.h"
 #include "plugin/cssf_options.h"
@@ -536,8 +538,17 @@ static void admin_authenticate(void *ctx, const cse_security_context_t *sec, con
     cssf_state_t *st = ctx;
     cssf_policy_t *pol = cssf_policy_holder_acquire(&st->policy);
     cssf_authn_decision_t d;
-    authenticate(st, pol, sec, origin, operation, 0, path, &d);
     memset(out, 0, sizeof(*out));
+    /* A bearer token speaks for the caller alone, as on the oneM2M side. */
+    int tk = cssf_token_admin_check(&st->tokens, sec, (int64_t)time(NULL), out->identity,
+                                    sizeof(out->identity), out->reason, sizeof(out->reason));
+    if (tk != CSSF_TOKEN_ADMIN_NONE) {
+        out->denied = tk == CSSF_TOKEN_ADMIN_DENY;
+        out->is_admin = tk == CSSF_TOKEN_ADMIN_ADMIN;
+        cssf_policy_release(pol);
+        return;
+    }
+    authenticate(st, pol, sec, origin, operation, 0, path, &d);
     out->denied = d.deny;
     out->is_admin = !d.deny && d.is_admin;
     out->trusted_claim = !d.deny && d.trusted_claim;

@@ -310,9 +310,16 @@ static int parse_bearer(cssf_token_config_t *c, const json_t *s, char *err, size
         return -1;
     json_t *admins = json_object_get(s, "admins");
     json_t *subjects = json_object_get(s, "subjects");
+    json_t *admin_scope = json_object_get(s, "admin_scope");
     if ((admins && parse_strlist(admins, "tokens.admins", 0, &c->admins, err, cap) < 0) ||
-        (subjects && parse_subjects(c, subjects, err, cap) < 0))
+        (subjects && parse_subjects(c, subjects, err, cap) < 0) ||
+        (admin_scope &&
+         parse_string(admin_scope, "tokens.admin_scope", &c->admin_scope, err, cap) < 0))
         return -1;
+    /* One scope-token (RFC 6749 §3.3): printable, no space, no quote or backslash. */
+    for (const char *p = c->admin_scope; p && *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+            return fail(err, cap, "tokens.admin_scope: expected one scope (no spaces)");
     return cssf_scope_map_parse(json_object_get(s, "scopes"), &c->scopes, err, cap);
 }
 
@@ -330,6 +337,7 @@ cssf_token_config_t *cssf_token_config_parse(const json_t *section, char *err, s
                                        "http_timeout",
                                        "subjects",
                                        "admins",
+                                       "admin_scope",
                                        "scopes",
                                        "dynamic_authorization",
                                        NULL};
@@ -378,6 +386,7 @@ void cssf_token_config_free(cssf_token_config_t *c) {
     }
     free(c->subjects);
     strlist_clear(&c->admins);
+    free(c->admin_scope);
     cssf_scope_map_clear(&c->scopes);
     free(c->das_issuer);
     json_decref(c->das_jwks);

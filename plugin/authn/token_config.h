@@ -42,6 +42,7 @@ typedef struct cssf_token_config {
     cssf_token_subject_t *subjects;
     size_t nsubjects;
     cssf_strlist_t admins; /* subjects with admin rights */
+    char *admin_scope;     /* NULL, or the scope that grants admin on the admin API */
     cssf_scope_map_t scopes;
     /* oneM2M dynamic-authorization tokens (tkns); has_das = 0 when absent */
     int has_das;

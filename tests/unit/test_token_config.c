@@ -46,6 +46,7 @@ static void test_defaults(void **state) {
     assert_int_equal(c->jwks_max_age, 3600);
     assert_int_equal(c->http_timeout, 3);
     assert_null(c->introspection_url);
+    assert_null(c->admin_scope);
     assert_null(cssf_token_config_aeids(c, "x"));
     cssf_token_config_free(c);
 }
@@ -60,7 +61,8 @@ static void test_full(void **state) {
         "\"algorithms\":[\"ES256\"],\"types\":[\"at+jwt\"],\"clock_skew\":0,"
         "\"cache\":{\"max_entries\":1,\"max_ttl\":1},\"jwks_refresh\":{\"min_interval\":0,"
         "\"max_age\":60},\"http_timeout\":60,\"subjects\":{\"s1\":[\"C1\",\"C1-*\"],\"s2\":\"C2\"},"
-        "\"admins\":[\"ops\"],\"scopes\":{\"r\":{\"ops\":[\"RETRIEVE\"]}},"
+        "\"admins\":[\"ops\"],\"admin_scope\":\"cssf.admin\",\"scopes\":{\"r\":{\"ops\":["
+        "\"RETRIEVE\"]}},"
         "\"dynamic_authorization\":{\"issuer\":\"das\",\"jwks\":" OCT
         ",\"algorithms\":[\"HS256\"]}}",
         err);
@@ -75,6 +77,7 @@ static void test_full(void **state) {
     assert_int_equal(ids->n, 2);
     assert_string_equal(cssf_token_config_aeids(c, "s2")->v[0], "C2");
     assert_int_equal(c->admins.n, 1);
+    assert_string_equal(c->admin_scope, "cssf.admin");
     assert_int_equal(c->scopes.n, 1);
     assert_int_equal(c->has_das, 1);
     assert_string_equal(c->das_issuer, "das");
@@ -123,6 +126,10 @@ static void test_errors(void **state) {
         {"{" BASE ",\"jwks_uri\":\"https://x\",\"subjects\":[]}", "tokens.subjects: expected"},
         {"{" BASE ",\"jwks_uri\":\"https://x\",\"subjects\":{\"s\":[]}}", "tokens.subjects.s:"},
         {"{" BASE ",\"jwks_uri\":\"https://x\",\"admins\":\"ops\"}", "tokens.admins"},
+        {"{" BASE ",\"jwks_uri\":\"https://x\",\"admin_scope\":[\"a\"]}",
+         "tokens.admin_scope: expected a non-empty string"},
+        {"{" BASE ",\"jwks_uri\":\"https://x\",\"admin_scope\":\"a b\"}",
+         "tokens.admin_scope: expected one scope"},
         {"{" BASE ",\"jwks_uri\":\"https://x\",\"scopes\":{\"a\":{}}}", "scopes.a.ops"},
         {"{" BASE ",\"introspection\":{\"endpoint\":\"https://x\"}}",
          "tokens.introspection.client_id"},
