@@ -43,9 +43,30 @@ typedef struct session {
     int method; /* enum cse_assoc_method */
     char identity[IDENTITY_MAX];
     uint32_t vflags;      /* verification flags seen along the chain */
+    uint64_t park_tried;  /* last_active when parking was refused (not yet saveable) */
     int index;            /* in d->list */
     struct session *next; /* hash chain */
 } session_t;
+
+/* A parked session: its serialized context (mbedtls_ssl_context_save) and
+ * what the CSE needs without restoring it (peer, identity for revocation). */
+typedef struct parked {
+    struct parked *next;          /* hash chain */
+    struct parked *older, *newer; /* park order, for eviction and idle expiry */
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } peer;
+    socklen_t peer_len;
+    uint8_t tid[18];
+    uint8_t tid_len;
+    int method;
+    uint64_t id, last_active;
+    size_t blob_len;
+    char *identity;        /* points into data */
+    unsigned char data[]; /* identity, NUL, then the serialized context */
+} parked_t;
 
 struct cse_coap_dtls {
     cse_coap_dtls_cfg_t cfg;
@@ -61,6 +82,11 @@ struct cse_coap_dtls {
     session_t **list; /* every kept session, for timers and idle expiry */
     int count;
     session_t *spare; /* runs ClientHellos of unknown peers */
+    parked_t **pbuckets;
+    size_t npbuckets;
+    parked_t *oldest, *newest;
+    int nparked;
+    cse_coap_dtls_stats_t stats;
     uint64_t next_id;
     uint64_t last_full_log;
     uint8_t plain[PLAIN_MAX];
@@ -102,6 +128,8 @@ void cse_coap_dtls_cfg_default(cse_coap_dtls_cfg_t *cfg) {
     cfg->idle_timeout_ms = 300000;
     cfg->hs_timeout_min_ms = 1000;
     cfg->hs_timeout_max_ms = 16000;
+    cfg->park_after_ms = 5000;
+    cfg->max_parked = 100000;
 }
 
 /* "addr:port" of a peer, for logs. */
@@ -146,11 +174,15 @@ static size_t transport_id(const struct sockaddr *peer, uint8_t *tid) {
     return 0;
 }
 
-static size_t bucket_of(const cse_coap_dtls_t *d, const uint8_t *tid, size_t n) {
+static uint64_t tid_hash(const uint8_t *tid, size_t n) {
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++)
         h = (h ^ tid[i]) * 1099511628211ull;
-    return (size_t)(h % d->nbuckets);
+    return h;
+}
+
+static size_t bucket_of(const cse_coap_dtls_t *d, const uint8_t *tid, size_t n) {
+    return (size_t)(tid_hash(tid, n) % d->nbuckets);
 }
 
 static session_t *find(cse_coap_dtls_t *d, const uint8_t *tid, size_t n) {
@@ -406,6 +438,7 @@ static void handshake_failed(cse_coap_dtls_t *d, session_t *s, int ret) {
 static void established(cse_coap_dtls_t *d, session_t *s) {
     char peer[64], safe[IDENTITY_MAX];
     s->established = 1;
+    d->stats.handshakes++;
     s->timer_on = 0;
     cse_log(CSE_LOG_INFO, "coap: dtls session up peer=%s method=%s identity=\"%s\" suite=%s",
             peer_str(&s->peer, peer, sizeof(peer)),
@@ -465,6 +498,155 @@ static void drive(cse_coap_dtls_t *d, session_t *s) {
     }
 }
 
+/* --- parking ---------------------------------------------------------------- */
+
+static parked_t **parked_slot(cse_coap_dtls_t *d, const uint8_t *tid, size_t n) {
+    parked_t **pp = &d->pbuckets[tid_hash(tid, n) % d->npbuckets];
+    while (*pp && !((*pp)->tid_len == n && memcmp((*pp)->tid, tid, n) == 0))
+        pp = &(*pp)->next;
+    return pp;
+}
+
+/* Unlinks p from the hash and the park order (does not free it). */
+static void parked_unlink(cse_coap_dtls_t *d, parked_t *p) {
+    parked_t **pp = parked_slot(d, p->tid, p->tid_len);
+    if (*pp == p)
+        *pp = p->next;
+    if (p->older)
+        p->older->newer = p->newer;
+    else
+        d->oldest = p->newer;
+    if (p->newer)
+        p->newer->older = p->older;
+    else
+        d->newest = p->older;
+    d->nparked--;
+}
+
+/* Ends a parked session for good (idle, evicted, revoked, shutdown). */
+static void parked_drop(cse_coap_dtls_t *d, parked_t *p, const char *why) {
+    char peer[64];
+    session_t tmp; /* what accounting needs, without a TLS context */
+    memset(&tmp, 0, sizeof(tmp));
+    memcpy(&tmp.peer, &p->peer, sizeof(p->peer));
+    tmp.peer_len = p->peer_len;
+    tmp.method = p->method;
+    tmp.id = p->id;
+    snprintf(tmp.identity, sizeof(tmp.identity), "%s", p->identity);
+    account(d, &tmp, CSE_ACCT_SESSION_STOP);
+    cse_log(CSE_LOG_DEBUG, "coap: dtls parked session closed peer=%s reason=%s",
+            peer_str(&tmp.peer, peer, sizeof(peer)), why);
+    parked_unlink(d, p);
+    mbedtls_platform_zeroize(p->data, strlen(p->identity) + 1 + p->blob_len);
+    free(p);
+}
+
+/* Serializes an idle established session and frees its context. Returns 0,
+ * or -1 when it cannot be saved yet (the handshake state is kept until the
+ * first application record) or at all (non-AEAD suite): it stays active. */
+static int park(cse_coap_dtls_t *d, session_t *s) {
+    size_t need = 0, ilen = strlen(s->identity);
+    if (!d->pbuckets || !s->established || s->method == CSE_ASSOC_NONE ||
+        s->park_tried == s->last_active)
+        return -1;
+    s->park_tried = s->last_active;
+    if (mbedtls_ssl_context_save(&s->ssl, NULL, 0, &need) !=
+            MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL ||
+        need == 0)
+        return -1;
+    parked_t *p = malloc(sizeof(*p) + ilen + 1 + need);
+    if (!p)
+        return -1;
+    size_t used = 0;
+    if (mbedtls_ssl_context_save(&s->ssl, p->data + ilen + 1, need, &used) != 0) {
+        free(p); /* the context is untouched unless the save succeeded */
+        return -1;
+    }
+    while (d->nparked >= d->cfg.max_parked && d->oldest) {
+        d->stats.evicted++;
+        parked_drop(d, d->oldest, "evicted");
+    }
+    memcpy(p->data, s->identity, ilen + 1);
+    p->identity = (char *)p->data;
+    p->blob_len = used;
+    memset(&p->peer, 0, sizeof(p->peer));
+    memcpy(&p->peer, &s->peer, s->peer_len <= sizeof(p->peer) ? s->peer_len : sizeof(p->peer));
+    p->peer_len = s->peer_len;
+    memcpy(p->tid, s->tid, s->tid_len);
+    p->tid_len = (uint8_t)s->tid_len;
+    p->method = s->method;
+    p->id = s->id;
+    p->last_active = s->last_active;
+    parked_t **slot = parked_slot(d, p->tid, p->tid_len);
+    p->next = *slot; /* NULL: a peer has an active or a parked session, not both */
+    *slot = p;
+    p->newer = NULL;
+    p->older = d->newest;
+    if (d->newest)
+        d->newest->newer = p;
+    else
+        d->oldest = p;
+    d->newest = p;
+    d->nparked++;
+    d->stats.parked++;
+    table_remove(d, s);
+    mbedtls_ssl_free(&s->ssl); /* already reset by the save */
+    free(s);
+    return 0;
+}
+
+/* Parks the least recently active established session to free a slot. */
+static int park_oldest(cse_coap_dtls_t *d) {
+    session_t *best = NULL;
+    for (int i = 0; i < d->count; i++) {
+        session_t *s = d->list[i];
+        if (s->established && s->park_tried != s->last_active &&
+            (!best || s->last_active < best->last_active))
+            best = s;
+    }
+    return best ? park(d, best) : -1;
+}
+
+/* Brings a parked session back into the table; NULL if it cannot (no slot,
+ * no memory, a context that does not load): the record is then dropped. */
+static session_t *restore(cse_coap_dtls_t *d, parked_t *p) {
+    if (d->count >= d->cfg.max_sessions && park_oldest(d) < 0)
+        return NULL; /* the datagram is lost; the peer retransmits */
+    session_t *s = session_new(d);
+    if (!s)
+        return NULL;
+    const unsigned char *blob = p->data + strlen(p->identity) + 1;
+    int ret = mbedtls_ssl_context_load(&s->ssl, blob, p->blob_len);
+    memcpy(&s->peer, &p->peer, sizeof(p->peer));
+    s->peer_len = p->peer_len;
+    memcpy(s->tid, p->tid, p->tid_len);
+    s->tid_len = p->tid_len;
+    mbedtls_ssl_set_bio(&s->ssl, s, bio_send, bio_recv, NULL);
+    mbedtls_ssl_set_timer_cb(&s->ssl, s, timer_set, timer_get);
+    mbedtls_ssl_set_verify(&s->ssl, verify_cb, s);
+    if (ret != 0 || mbedtls_ssl_set_client_transport_id(&s->ssl, s->tid, s->tid_len) != 0) {
+        char msg[128];
+        mbedtls_strerror(ret, msg, sizeof(msg));
+        cse_log(CSE_LOG_WARN, "coap: dtls parked session cannot be restored: -0x%04x (%s)",
+                (unsigned)-ret, msg);
+        mbedtls_ssl_free(&s->ssl);
+        free(s);
+        parked_drop(d, p, "restore");
+        return NULL;
+    }
+    s->established = 1;
+    s->method = p->method;
+    snprintf(s->identity, sizeof(s->identity), "%s", p->identity);
+    s->id = p->id;
+    s->last_active = p->last_active;
+    parked_unlink(d, p);
+    mbedtls_platform_zeroize(p->data, strlen(p->identity) + 1 + p->blob_len);
+    free(p);
+    table_insert(d, s);
+    d->stats.restored++;
+    return s;
+}
+
 /* A datagram from an address without a session: only a ClientHello in
  * epoch 0 gets any work, and state is kept only once its cookie checks. */
 static void new_peer(cse_coap_dtls_t *d, const struct sockaddr *peer, socklen_t plen,
@@ -473,6 +655,8 @@ static void new_peer(cse_coap_dtls_t *d, const struct sockaddr *peer, socklen_t 
         return;
     if (d->count >= d->cfg.max_sessions) {
         cse_coap_dtls_tick(d, now); /* close idle sessions first */
+        if (d->count >= d->cfg.max_sessions)
+            park_oldest(d);
         if (d->count >= d->cfg.max_sessions) {
             if (now - d->last_full_log > 10000) {
                 cse_log(CSE_LOG_WARN, "coap: dtls session table full (%d), refusing new peers",
@@ -512,6 +696,13 @@ void cse_coap_dtls_input(cse_coap_dtls_t *d, const struct sockaddr *peer, sockle
         session_close(d, s, 1, "idle"); /* expired before the sweep saw it */
         s = NULL;
     }
+    if (!s && d->pbuckets) {
+        parked_t *p = *parked_slot(d, tid, n);
+        if (p && now - p->last_active >= d->cfg.idle_timeout_ms)
+            parked_drop(d, p, "idle");
+        else if (p && !(s = restore(d, p)))
+            return;
+    }
     if (!s) {
         new_peer(d, peer, peer_len, buf, len, now);
         return;
@@ -538,6 +729,13 @@ int cse_coap_dtls_tick(cse_coap_dtls_t *d, uint64_t now) {
         }
         if (idle_at - now < next)
             next = idle_at - now;
+        if (s->established && d->cfg.park_after_ms && s->park_tried != s->last_active) {
+            uint64_t park_at = s->last_active + d->cfg.park_after_ms;
+            if (now >= park_at && park(d, s) == 0)
+                continue;
+            if (park_at > now && park_at - now < next)
+                next = park_at - now;
+        }
         if (s->established || !s->timer_on)
             continue;
         if (now >= s->int_deadline) {
@@ -549,6 +747,10 @@ int cse_coap_dtls_tick(cse_coap_dtls_t *d, uint64_t now) {
             next = s->int_deadline - now;
         }
     }
+    while (d->oldest && now - d->oldest->last_active >= d->cfg.idle_timeout_ms)
+        parked_drop(d, d->oldest, "idle");
+    if (d->oldest && d->oldest->last_active + d->cfg.idle_timeout_ms - now < next)
+        next = d->oldest->last_active + d->cfg.idle_timeout_ms - now;
     return (int)next;
 }
 
@@ -563,11 +765,26 @@ int cse_coap_dtls_close_identity(cse_coap_dtls_t *d, const char *identity) {
             closed++;
         }
     }
+    for (parked_t *p = d->oldest, *newer; p; p = newer) {
+        newer = p->newer;
+        if (p->method != CSE_ASSOC_NONE && strcmp(p->identity, identity) == 0) {
+            parked_drop(d, p, "revoked"); /* its next record finds no session */
+            closed++;
+        }
+    }
     return closed;
 }
 
 int cse_coap_dtls_session_count(const cse_coap_dtls_t *d) {
     return d->count;
+}
+
+int cse_coap_dtls_parked_count(const cse_coap_dtls_t *d) {
+    return d->nparked;
+}
+
+void cse_coap_dtls_stats(const cse_coap_dtls_t *d, cse_coap_dtls_stats_t *st) {
+    *st = d->stats;
 }
 
 static int load_credentials(cse_coap_dtls_t *d, char *err, size_t err_cap) {
@@ -635,6 +852,13 @@ cse_coap_dtls_t *cse_coap_dtls_new(const cse_coap_dtls_cfg_t *cfg, int fd, char 
     d->nbuckets = (size_t)d->cfg.max_sessions * 2 + 1;
     d->buckets = calloc(d->nbuckets, sizeof(*d->buckets));
     d->list = calloc((size_t)d->cfg.max_sessions, sizeof(*d->list));
+    if (d->cfg.park_after_ms && d->cfg.max_parked > 0) {
+        d->npbuckets = (size_t)d->cfg.max_parked + 1;
+        if (!(d->pbuckets = calloc(d->npbuckets, sizeof(*d->pbuckets)))) {
+            snprintf(err, err_cap, "coap dtls: out of memory");
+            goto fail;
+        }
+    }
     if (!d->buckets || !d->list) {
         snprintf(err, err_cap, "coap dtls: out of memory");
         goto fail;
@@ -670,6 +894,9 @@ void cse_coap_dtls_free(cse_coap_dtls_t *d) {
         return;
     while (d->count > 0)
         session_close(d, d->list[d->count - 1], 1, "shutdown");
+    while (d->oldest)
+        parked_drop(d, d->oldest, "shutdown");
+    free(d->pbuckets);
     if (d->spare) {
         mbedtls_ssl_free(&d->spare->ssl);
         free(d->spare);

@@ -2,7 +2,10 @@
  * DTLS 1.2 server on mbedTLS 2.28 for CoAP over DTLS (coaps://): one UDP
  * socket, one session per peer address, HelloVerify cookies before any
  * state is kept, anti-replay, per-session retransmission timers driven by
- * the caller's event loop, idle expiry and a bound on sessions.
+ * the caller's event loop, idle expiry and a bound on sessions. Idle
+ * established sessions are parked: serialized (mbedtls_ssl_context_save,
+ * AEAD suites) with their identity, their 35 KB context freed, and restored
+ * when their peer sends the next record.
  *
  * Keys and identities come from the security plugin through run_event:
  * PSK_LOOKUP for a PSK identity (unknown identity = handshake failure),
@@ -34,6 +37,9 @@ typedef struct cse_coap_dtls_cfg {
     const char *ca_file;      /* CA for client certificates; NULL/"" = no certificate clients */
     int max_sessions;         /* sessions kept, handshakes included (default 1024) */
     uint32_t idle_timeout_ms; /* an idle session is closed (default 300 s) */
+    uint32_t park_after_ms;   /* an established session idle this long is parked
+                                 (serialized, ~0.5 KB instead of ~35 KB); 0 = never (default 5 s) */
+    int max_parked;           /* parked sessions kept; the oldest goes beyond it (default 100000) */
     uint32_t hs_timeout_min_ms, hs_timeout_max_ms; /* retransmission (1 s .. 16 s) */
     cse_coap_event_fn run_event; /* PSK_LOOKUP, CERT_CHECK, ACCOUNTING; NULL = none */
     cse_coap_dtls_app_fn on_app;
@@ -64,8 +70,20 @@ int cse_coap_dtls_tick(cse_coap_dtls_t *d, uint64_t now);
  * thread only. */
 int cse_coap_dtls_close_identity(cse_coap_dtls_t *d, const char *identity);
 
-/* Sessions currently kept (handshaking or established). */
+/* Sessions currently kept active (handshaking or established). */
 int cse_coap_dtls_session_count(const cse_coap_dtls_t *d);
+
+/* Established sessions parked (serialized; restored by the peer's next record). */
+int cse_coap_dtls_parked_count(const cse_coap_dtls_t *d);
+
+/* Counters (for tests and benchmarks). */
+typedef struct cse_coap_dtls_stats {
+    uint64_t handshakes; /* sessions established by a full handshake */
+    uint64_t parked;     /* sessions parked */
+    uint64_t restored;   /* parked sessions restored by a record of their peer */
+    uint64_t evicted;    /* parked sessions dropped beyond max_parked */
+} cse_coap_dtls_stats_t;
+void cse_coap_dtls_stats(const cse_coap_dtls_t *d, cse_coap_dtls_stats_t *st);
 
 /* Monotonic milliseconds (the clock every CoAP deadline uses). */
 uint64_t cse_coap_now_ms(void);

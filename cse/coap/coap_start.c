@@ -23,6 +23,8 @@ int cse_coap_server_start_config(const cse_config_t *cfg, cse_coap_server_t **sr
     o.dtls.ca_file = cfg->coap_dtls_ca;
     if (cfg->coap_dtls_max_sessions > 0)
         o.dtls.max_sessions = cfg->coap_dtls_max_sessions;
+    o.dtls.park_after_ms = (uint32_t)cfg->coap_dtls_park_after_ms;
+    o.dtls.max_parked = cfg->coap_dtls_max_parked;
     o.dtls.run_event = cse_plugin_host_run;
     *srv = cse_coap_server_start(&o, err, err_cap);
     return *srv ? 0 : -1;

@@ -27,6 +27,7 @@ enum key_type {
     T_RN,       /* resource name: not empty, no '/' */
     T_SP_ID,    /* "" or "//..." */
     T_CHOICE,   /* one of the '|'-separated words in key_def.choices */
+    T_INT,      /* integer in [0, 100000000] (large bounds, milliseconds) */
 };
 
 typedef struct key_def {
@@ -67,7 +68,9 @@ static const key_def_t keys[] = {
     {"coap", "dtls_cert", T_STR, FIELD(coap_dtls_cert)},
     {"coap", "dtls_key", T_STR, FIELD(coap_dtls_key)},
     {"coap", "dtls_ca", T_STR, FIELD(coap_dtls_ca)},
-    {"coap", "dtls_max_sessions", T_COUNT, FIELD(coap_dtls_max_sessions)},
+    {"coap", "dtls_max_sessions", T_INT, FIELD(coap_dtls_max_sessions)},
+    {"coap", "dtls_park_after_ms", T_INT, FIELD(coap_dtls_park_after_ms)},
+    {"coap", "dtls_max_parked", T_INT, FIELD(coap_dtls_max_parked)},
     {"coap", "max_body", T_SIZE, FIELD(coap_max_body)},
     {"store", "path", T_NONEMPTY, FIELD(store_path)},
     {"plugin", "path", T_STR, FIELD(plugin_path)},
@@ -98,6 +101,8 @@ void cse_config_defaults(cse_config_t *cfg) {
     cfg->coap_port = 5683;
     cfg->coap_dtls_port = 5684;
     cfg->coap_dtls_max_sessions = 1024;
+    cfg->coap_dtls_park_after_ms = 5000;
+    cfg->coap_dtls_max_parked = 100000;
     cfg->coap_max_body = 64 * 1024;
     snprintf(cfg->store_path, sizeof(cfg->store_path), "cse.db");
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
@@ -166,8 +171,9 @@ static int set_value(cse_config_t *cfg, const key_def_t *k, const char *value, c
     size_t len = strlen(value);
     switch (k->type) {
     case T_PORT:
-    case T_COUNT: {
-        long long max = k->type == T_PORT ? 65535 : 1024;
+    case T_COUNT:
+    case T_INT: {
+        long long max = k->type == T_PORT ? 65535 : k->type == T_COUNT ? 1024 : 100000000;
         if (parse_long(value, &n) != 0 || n < 0 || n > max) {
             snprintf(why, why_cap, "\"%s\" is not %s (0-%lld)", value,
                      k->type == T_PORT ? "a port number" : "a count", max);

@@ -48,6 +48,8 @@ typedef struct cse_config {
     char coap_dtls_cert[PATH_MAX], coap_dtls_key[PATH_MAX]; /* EC server certificate */
     char coap_dtls_ca[PATH_MAX]; /* CA of client certificates; "" = PSK only */
     int coap_dtls_max_sessions; /* 1024 */
+    int coap_dtls_park_after_ms; /* 5000; idle established sessions serialized; 0 = never */
+    int coap_dtls_max_parked;    /* 100000; oldest parked session dropped beyond it */
     size_t coap_max_body; /* Block1 bodies, 4.13 above; default 64 KiB */
     /* [http] listeners besides plain HTTP (docs/tls.md); TLS is off unless
      * asked for, so no TCP port is taken by default */
