@@ -79,8 +79,8 @@ static void *auth_worker(void *arg) {
 
 static int bench_auth(const char *server, const char *user, const char *password, int threads,
                       double secs) {
-    const char *opts[] = {"radius_auth_servers", server, "radius_basic", "true",
-                          "radius_cache_ttl", "0", "radius_timeout_ms", "1000"};
+    const char *opts[] = {"radius_auth_servers", server, "radius_basic",      "true",
+                          "radius_cache_ttl",    "0",    "radius_timeout_ms", "1000"};
     worker_t w[MAX_THREADS];
     pthread_t tid[MAX_THREADS];
     double *all = NULL;
@@ -124,9 +124,8 @@ out:
 }
 
 static int bench_acct(const char *server, const char *queue, int sessions) {
-    const char *opts[] = {"radius_acct_servers", server,  "radius_acct_queue",
-                          queue,                 "radius_acct_interim", "0",
-                          "radius_nas_identifier", "/id-bench"};
+    const char *opts[] = {"radius_acct_servers", server, "radius_acct_queue",     queue,
+                          "radius_acct_interim", "0",    "radius_nas_identifier", "/id-bench"};
     cssf_acct_queue_stats_t st;
     int rc = 1;
     cssf_aaa_t *a = make_aaa(opts, sizeof opts / sizeof opts[0]);

@@ -10,7 +10,10 @@
 #      from 1, 4 and 16 threads: checks/s, p50/p99.
 #   2. bench_radius acct: 5,000 sessions (10,000 Start/Stop records) through
 #      the durable queue: records/s acknowledged.
-#   3. tests/bench/radius_acct_https.py: authorized GETs over HTTPS (curl
+#   3. tests/bench/radius_register_https.py 8000: AE registrations over
+#      HTTPS (4 curl processes, keep-alive) with HTTP Basic checked by its
+#      own FreeRADIUS, cache off: registrations/s, p50/p99.
+#   4. tests/bench/radius_acct_https.py: authorized GETs over HTTPS (curl
 #      loops, client-certificate TLS sessions of 200 keep-alive requests,
 #      its own FreeRADIUS) against the CSE with cssf.so, with and without
 #      radius_acct_servers, alternating: the ratio of the medians.
@@ -74,5 +77,6 @@ wait "$pid" || true
 pid=""
 
 if command -v curl >/dev/null; then
+    CSE_BUILD_DIR=$build CSE_SOURCE_DIR=$src python3 "$src/tests/bench/radius_register_https.py" 8000
     CSE_BUILD_DIR=$build CSE_SOURCE_DIR=$src python3 "$src/tests/bench/radius_acct_https.py" "$secs"
 fi
