@@ -1,28 +1,106 @@
-/* Token result cache (see token_cache.h): chained hash table plus an LRU list. */
+/* Token result cache (see token_cache.h): chained hash table under a
+ * read-write lock plus a second-chance LRU list. */
 #include "plugin/authn/token_cache.h"
 
 #include <mbedtls/sha256.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 typedef struct node {
-    unsigned char key[CSSF_TOKEN_KEY_LEN];
+    uint64_t hash;
     cssf_token_entry_t e;
+    atomic_int used;          /* set by lookups: spares the node once at eviction */
     struct node *chain;       /* next in the bucket */
-    struct node *prev, *next; /* LRU list: head = most recent */
+    struct node *prev, *next; /* LRU list: head = most recently placed */
+    size_t len;
+    unsigned char token[]; /* the whole token, for the exact compare */
 } node_t;
 
 struct cssf_token_cache {
-    pthread_mutex_t lock;
+    pthread_rwlock_t lock;
     node_t **buckets;
     size_t nbuckets; /* power of two */
     size_t n, max;
     node_t *head, *tail;
+    uint64_t k0, k1; /* SipHash secret */
+    uint64_t (*hash)(const char *, size_t);
 };
 
 void cssf_token_cache_key(const char *token, size_t len, unsigned char key[CSSF_TOKEN_KEY_LEN]) {
     mbedtls_sha256_ret((const unsigned char *)token, len, key, 0);
+}
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                   \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = ROTL(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = ROTL(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = ROTL(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = ROTL(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = ROTL(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = ROTL(v2, 32);                                                                         \
+    } while (0)
+
+static uint64_t load64_le(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* SipHash-2-4 (Aumasson and Bernstein) of in under (k0, k1). */
+static uint64_t siphash(uint64_t k0, uint64_t k1, const unsigned char *in, size_t len) {
+    uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+    uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+    const unsigned char *end = in + (len & ~(size_t)7);
+    for (; in != end; in += 8) {
+        uint64_t m = load64_le(in);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    uint64_t b = (uint64_t)len << 56;
+    for (size_t i = 0; i < (len & 7); i++)
+        b |= (uint64_t)in[i] << (8 * i);
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static uint64_t hash_of(const cssf_token_cache_t *c, const char *token, size_t len) {
+    if (c->hash)
+        return c->hash(token, len);
+    return siphash(c->k0, c->k1, (const unsigned char *)token, len);
+}
+
+/* Equal lengths and bytes, in time independent of where they differ. */
+static int same_token(const node_t *n, const char *token, size_t len) {
+    if (n->len != len)
+        return 0;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < len; i++)
+        diff |= n->token[i] ^ (unsigned char)token[i];
+    return diff == 0;
 }
 
 cssf_token_cache_t *cssf_token_cache_create(size_t max_entries) {
@@ -39,15 +117,24 @@ cssf_token_cache_t *cssf_token_cache_create(size_t max_entries) {
         free(c);
         return NULL;
     }
+    uint64_t k[2];
+    if (getrandom(k, sizeof(k), 0) != (ssize_t)sizeof(k)) {
+        /* Without the kernel's randomness the secret is weaker, the compare
+         * still exact: a collision costs time, never a wrong result. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        k[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)(uintptr_t)c << 16);
+        k[1] = (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)c->buckets;
+    }
+    c->k0 = k[0];
+    c->k1 = k[1];
     c->max = max_entries;
-    pthread_mutex_init(&c->lock, NULL);
+    pthread_rwlock_init(&c->lock, NULL);
     return c;
 }
 
-static size_t bucket_of(const cssf_token_cache_t *c, const unsigned char *key) {
-    size_t h;
-    memcpy(&h, key, sizeof(h)); /* a SHA-256 output is already uniform */
-    return h & (c->nbuckets - 1);
+void cssf_token_cache_set_hash(cssf_token_cache_t *c, uint64_t (*hash)(const char *, size_t)) {
+    c->hash = hash;
 }
 
 static void lru_unlink(cssf_token_cache_t *c, node_t *n) {
@@ -72,10 +159,10 @@ static void lru_push_front(cssf_token_cache_t *c, node_t *n) {
         c->tail = n;
 }
 
-/* The slot that points at key's node (or at the NULL ending its bucket). */
-static node_t **find_slot(cssf_token_cache_t *c, const unsigned char *key) {
-    node_t **p = &c->buckets[bucket_of(c, key)];
-    while (*p && memcmp((*p)->key, key, CSSF_TOKEN_KEY_LEN) != 0)
+/* The slot that points at the token's node (or at the NULL ending its bucket). */
+static node_t **find_slot(cssf_token_cache_t *c, uint64_t h, const char *token, size_t len) {
+    node_t **p = &c->buckets[h & (c->nbuckets - 1)];
+    while (*p && ((*p)->hash != h || !same_token(*p, token, len)))
         p = &(*p)->chain;
     return p;
 }
@@ -89,6 +176,18 @@ static void drop(cssf_token_cache_t *c, node_t **slot) {
     c->n--;
 }
 
+/* Drops the least recently placed node not used since; a used one goes back
+ * to the front once. Ends: every node it passes loses its mark. */
+static void evict_one(cssf_token_cache_t *c) {
+    node_t *n;
+    while ((n = c->tail) && atomic_exchange_explicit(&n->used, 0, memory_order_relaxed)) {
+        lru_unlink(c, n);
+        lru_push_front(c, n);
+    }
+    if (n)
+        drop(c, find_slot(c, n->hash, (const char *)n->token, n->len));
+}
+
 void cssf_token_cache_destroy(cssf_token_cache_t *c) {
     if (!c)
         return;
@@ -98,63 +197,91 @@ void cssf_token_cache_destroy(cssf_token_cache_t *c) {
         free(n);
     }
     free(c->buckets);
-    pthread_mutex_destroy(&c->lock);
+    pthread_rwlock_destroy(&c->lock);
     free(c);
 }
 
-int cssf_token_cache_get(cssf_token_cache_t *c, const unsigned char key[CSSF_TOKEN_KEY_LEN],
-                         int64_t now, cssf_token_entry_t *out) {
-    int hit = 0;
-    pthread_mutex_lock(&c->lock);
-    node_t **slot = find_slot(c, key);
-    if (*slot && (*slot)->e.expires <= now) {
-        drop(c, slot);
-    } else if (*slot) {
-        node_t *n = *slot;
-        lru_unlink(c, n);
-        lru_push_front(c, n);
+int cssf_token_cache_get_token(cssf_token_cache_t *c, const char *token, size_t len, int64_t now,
+                               cssf_token_entry_t *out) {
+    uint64_t h = hash_of(c, token, len);
+    int hit = 0, expired = 0;
+    pthread_rwlock_rdlock(&c->lock);
+    node_t *n = *find_slot(c, h, token, len);
+    if (n && n->e.expires <= now) {
+        expired = 1;
+    } else if (n) {
+        /* Only the first use after a placement writes: no cache-line
+         * ping-pong between readers of a hot token. */
+        if (!atomic_load_explicit(&n->used, memory_order_relaxed))
+            atomic_store_explicit(&n->used, 1, memory_order_relaxed);
         *out = n->e;
-        json_incref(out->claims);
+        json_incref(out->claims); /* jansson's reference counts are atomic */
         hit = 1;
     }
-    pthread_mutex_unlock(&c->lock);
+    pthread_rwlock_unlock(&c->lock);
+    if (expired) {
+        pthread_rwlock_wrlock(&c->lock);
+        node_t **slot = find_slot(c, h, token, len);
+        if (*slot && (*slot)->e.expires <= now)
+            drop(c, slot);
+        pthread_rwlock_unlock(&c->lock);
+    }
     return hit;
+}
+
+void cssf_token_cache_put_token(cssf_token_cache_t *c, const char *token, size_t len,
+                                const cssf_token_entry_t *e, int64_t now) {
+    if (!c || !e || e->expires <= now)
+        return;
+    node_t *fresh = calloc(1, sizeof(*fresh) + len);
+    if (!fresh)
+        return; /* nothing cached: the next use verifies again */
+    fresh->hash = hash_of(c, token, len);
+    fresh->len = len;
+    memcpy(fresh->token, token, len);
+    fresh->e = *e;
+    atomic_init(&fresh->used, 0);
+    json_incref(fresh->e.claims);
+    pthread_rwlock_wrlock(&c->lock);
+    node_t **slot = find_slot(c, fresh->hash, token, len);
+    if (*slot)
+        drop(c, slot);
+    while (c->n >= c->max && c->tail)
+        evict_one(c);
+    slot = find_slot(c, fresh->hash, token, len);
+    *slot = fresh;
+    lru_push_front(c, fresh);
+    c->n++;
+    pthread_rwlock_unlock(&c->lock);
+}
+
+void cssf_token_cache_remove_token(cssf_token_cache_t *c, const char *token, size_t len) {
+    uint64_t h = hash_of(c, token, len);
+    pthread_rwlock_wrlock(&c->lock);
+    node_t **slot = find_slot(c, h, token, len);
+    if (*slot)
+        drop(c, slot);
+    pthread_rwlock_unlock(&c->lock);
+}
+
+/* The key forms: the 32 key bytes are the "token". */
+int cssf_token_cache_get(cssf_token_cache_t *c, const unsigned char key[CSSF_TOKEN_KEY_LEN],
+                         int64_t now, cssf_token_entry_t *out) {
+    return cssf_token_cache_get_token(c, (const char *)key, CSSF_TOKEN_KEY_LEN, now, out);
 }
 
 void cssf_token_cache_put(cssf_token_cache_t *c, const unsigned char key[CSSF_TOKEN_KEY_LEN],
                           const cssf_token_entry_t *e, int64_t now) {
-    if (!c || !e || e->expires <= now)
-        return;
-    node_t *fresh = calloc(1, sizeof(*fresh));
-    if (!fresh)
-        return; /* nothing cached: the next use verifies again */
-    memcpy(fresh->key, key, CSSF_TOKEN_KEY_LEN);
-    fresh->e = *e;
-    json_incref(fresh->e.claims);
-    pthread_mutex_lock(&c->lock);
-    node_t **slot = find_slot(c, key);
-    if (*slot)
-        drop(c, slot);
-    while (c->n >= c->max && c->tail)
-        drop(c, find_slot(c, c->tail->key));
-    slot = find_slot(c, key);
-    *slot = fresh;
-    lru_push_front(c, fresh);
-    c->n++;
-    pthread_mutex_unlock(&c->lock);
+    cssf_token_cache_put_token(c, (const char *)key, CSSF_TOKEN_KEY_LEN, e, now);
 }
 
 void cssf_token_cache_remove(cssf_token_cache_t *c, const unsigned char key[CSSF_TOKEN_KEY_LEN]) {
-    pthread_mutex_lock(&c->lock);
-    node_t **slot = find_slot(c, key);
-    if (*slot)
-        drop(c, slot);
-    pthread_mutex_unlock(&c->lock);
+    cssf_token_cache_remove_token(c, (const char *)key, CSSF_TOKEN_KEY_LEN);
 }
 
 size_t cssf_token_cache_size(cssf_token_cache_t *c) {
-    pthread_mutex_lock(&c->lock);
+    pthread_rwlock_rdlock(&c->lock);
     size_t n = c->n;
-    pthread_mutex_unlock(&c->lock);
+    pthread_rwlock_unlock(&c->lock);
     return n;
 }

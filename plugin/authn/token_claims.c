@@ -103,35 +103,38 @@ static int fail(char *reason, size_t cap, const char *why) {
     return -1;
 }
 
-static int check_times(const json_t *claims, const cssf_claim_rules_t *r, int64_t now,
-                       int64_t *expires, char *reason, size_t cap) {
+int cssf_claim_times_check(const cssf_claim_times_t *t, int64_t skew, int64_t now, char *reason,
+                           size_t cap) {
+    if (t->exp != INT64_MAX && now - skew >= t->exp) /* RFC 7519 4.1.4: valid only before exp */
+        return fail(reason, cap, "token expired");
+    if (t->nbf != INT64_MIN && now + skew < t->nbf)
+        return fail(reason, cap, "token not yet valid (nbf)");
+    if (t->iat != INT64_MIN && t->iat > now + skew)
+        return fail(reason, cap, "token issued in the future (iat)");
+    return 0;
+}
+
+/* Reads the time claims into *t; the checks against now are
+ * cssf_claim_times_check, shared with cached results. */
+static int read_times(const json_t *claims, const cssf_claim_rules_t *r, cssf_claim_times_t *t,
+                      char *reason, size_t cap) {
     static const cssf_claim_names_t jwt = {"exp", NULL, "nbf", NULL};
     const cssf_claim_names_t *nm = r->names ? r->names : &jwt;
-    int64_t exp = INT64_MAX, nbf, iat;
-    int has = cssf_claim_time(claims, nm->exp, nm->exp_alt, &exp);
+    *t = (cssf_claim_times_t){INT64_MAX, INT64_MIN, INT64_MIN};
+    int has = cssf_claim_time(claims, nm->exp, nm->exp_alt, &t->exp);
     if (has < 0)
         return fail(reason, cap, "malformed expiry (exp)");
     if (has == 0 && r->exp_required)
         return fail(reason, cap, "token has no expiry (exp)");
-    if (has == 1 && now - r->skew >= exp) /* RFC 7519 4.1.4: valid only before exp */
-        return fail(reason, cap, "token expired");
-    has = cssf_claim_time(claims, nm->nbf, nm->nbf_alt, &nbf);
-    if (has < 0)
+    if (cssf_claim_time(claims, nm->nbf, nm->nbf_alt, &t->nbf) < 0)
         return fail(reason, cap, "malformed not-before (nbf)");
-    if (has == 1 && now + r->skew < nbf)
-        return fail(reason, cap, "token not yet valid (nbf)");
-    has = cssf_claim_time(claims, "iat", NULL, &iat);
-    if (has < 0)
+    if (cssf_claim_time(claims, "iat", NULL, &t->iat) < 0)
         return fail(reason, cap, "malformed issue time (iat)");
-    if (has == 1 && iat > now + r->skew)
-        return fail(reason, cap, "token issued in the future (iat)");
-    if (expires)
-        *expires = exp;
     return 0;
 }
 
-int cssf_claims_check(const json_t *claims, const cssf_claim_rules_t *rules, int64_t now,
-                      int64_t *expires, char *reason, size_t reason_cap) {
+int cssf_claims_check_times(const json_t *claims, const cssf_claim_rules_t *rules, int64_t now,
+                            cssf_claim_times_t *times, char *reason, size_t reason_cap) {
     if (!json_is_object(claims) || !rules)
         return fail(reason, reason_cap, "token claims are not an object");
     if (rules->issuer) {
@@ -148,7 +151,19 @@ int cssf_claims_check(const json_t *claims, const cssf_claim_rules_t *rules, int
         if (!cssf_claim_aud_matches(aud, rules->audiences, rules->naudiences, rules->aud_patterns))
             return fail(reason, reason_cap, "wrong audience");
     }
-    return check_times(claims, rules, now, expires, reason, reason_cap);
+    if (read_times(claims, rules, times, reason, reason_cap) < 0)
+        return -1;
+    return cssf_claim_times_check(times, rules->skew, now, reason, reason_cap);
+}
+
+int cssf_claims_check(const json_t *claims, const cssf_claim_rules_t *rules, int64_t now,
+                      int64_t *expires, char *reason, size_t reason_cap) {
+    cssf_claim_times_t t;
+    if (cssf_claims_check_times(claims, rules, now, &t, reason, reason_cap) < 0)
+        return -1;
+    if (expires)
+        *expires = t.exp;
+    return 0;
 }
 
 const char *cssf_claim_subject(const json_t *claims) {

@@ -29,6 +29,18 @@ typedef struct cssf_claim_rules {
     const cssf_claim_names_t *names; /* NULL: the JWT names */
 } cssf_claim_rules_t;
 
+/* The time claims of a token as integers: exp INT64_MAX, nbf and iat
+ * INT64_MIN when the token has none. */
+typedef struct cssf_claim_times {
+    int64_t exp, nbf, iat;
+} cssf_claim_times_t;
+
+/* Checks times (taken from claims that passed cssf_claims_check_times)
+ * at now with skew seconds of tolerance. 0, or -1 with the same reasons
+ * cssf_claims_check gives. */
+int cssf_claim_times_check(const cssf_claim_times_t *times, int64_t skew, int64_t now, char *reason,
+                           size_t reason_cap);
+
 /*
  * Reads a time claim (name, or alt when name is absent): a NumericDate
  * (seconds since the epoch, fractions dropped) or a oneM2M timestamp
@@ -57,6 +69,10 @@ int cssf_claim_aud_matches(const json_t *aud, const char *const *want, size_t n,
  */
 int cssf_claims_check(const json_t *claims, const cssf_claim_rules_t *rules, int64_t now,
                       int64_t *expires, char *reason, size_t reason_cap);
+
+/* cssf_claims_check that also hands out the time claims in *times. */
+int cssf_claims_check_times(const json_t *claims, const cssf_claim_rules_t *rules, int64_t now,
+                            cssf_claim_times_t *times, char *reason, size_t reason_cap);
 
 /* The subject a token names: sub, else client_id; NULL when neither is a
  * non-empty string. Borrowed from claims. */

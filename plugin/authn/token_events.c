@@ -225,7 +225,7 @@ int cssf_token_authz_info(cssf_token_holder_t *h, cse_evt_http_route_t *ev) {
     json_t *value = json_string(token);
     unsigned char key[CSSF_TOKEN_KEY_LEN];
     session_key(ev->sec->session_id, key);
-    cssf_token_entry_t e = {SESSION_KIND, value, exp, now};
+    cssf_token_entry_t e = {.kind = SESSION_KIND, .claims = value, .expires = exp, .checked = now};
     if (sessions && value)
         cssf_token_cache_put(sessions, key, &e, now);
     json_decref(value);

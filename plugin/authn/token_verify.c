@@ -145,13 +145,24 @@ static cssf_claim_rules_t m2m_rules(const cssf_tokens_t *t) {
     return r;
 }
 
-/* Claims checks shared by fresh and cached results; stores a fresh one. */
-static void accept(cssf_tokens_t *t, const unsigned char *key, int kind, json_t *claims,
-                   const cssf_claim_rules_t *rules, int64_t now, int64_t checked, int fresh,
-                   cssf_token_result_t *out) {
-    int64_t exp = INT64_MAX;
+/* Flags of an entry's passed checks: a cached result counts only with all. */
+#define PASSED_CLAIMS 1u  /* iss and aud under these rules (immutable per object) */
+#define PASSED_SUBJECT 2u /* names a subject (bearer tokens) */
+
+static void ok(cssf_token_result_t *out, json_t *claims, int cached) {
+    out->claims = claims;
+    out->cached = cached;
+    out->status = CSSF_TOKEN_OK;
+    out->reason[0] = '\0';
+}
+
+/* Checks fresh claims and stores the result, with its times as integers
+ * and the flags of the checks it passed. */
+static void accept(cssf_tokens_t *t, const char *token, size_t len, int kind, json_t *claims,
+                   const cssf_claim_rules_t *rules, int64_t now, cssf_token_result_t *out) {
+    cssf_claim_times_t times;
     char why[160];
-    if (cssf_claims_check(claims, rules, now, &exp, why, sizeof(why)) < 0) {
+    if (cssf_claims_check_times(claims, rules, now, &times, why, sizeof(why)) < 0) {
         json_decref(claims);
         set(out, CSSF_TOKEN_INVALID, why);
         return;
@@ -161,26 +172,43 @@ static void accept(cssf_tokens_t *t, const unsigned char *key, int kind, json_t 
         set(out, CSSF_TOKEN_INVALID, "token names no subject (sub or client_id)");
         return;
     }
-    if (fresh) {
-        int64_t limit = now + t->cfg->cache_max_ttl;
-        cssf_token_entry_t e = {kind, claims, exp < limit ? exp : limit, checked};
-        cssf_token_cache_put(t->cache, key, &e, now);
+    int64_t limit = now + t->cfg->cache_max_ttl;
+    cssf_token_entry_t e = {kind, claims, times.exp < limit ? times.exp : limit,
+                            now,  times,  PASSED_CLAIMS | (kind != KIND_M2M ? PASSED_SUBJECT : 0)};
+    cssf_token_cache_put_token(t->cache, token, len, &e, now);
+    ok(out, claims, 0);
+}
+
+/* A cached result: the checks of accept again, against what the entry
+ * kept (iss, aud and the subject cannot change under the same rules; the
+ * times are compared with now), without reading the claims. */
+static void accept_cached(cssf_tokens_t *t, cssf_token_entry_t *e, int64_t now,
+                          cssf_token_result_t *out) {
+    unsigned want = PASSED_CLAIMS | (e->kind != KIND_M2M ? PASSED_SUBJECT : 0);
+    char why[160];
+    if ((e->passed & want) != want) {
+        json_decref(e->claims);
+        set(out, CSSF_TOKEN_INVALID, "token claims not verified");
+        return;
     }
-    out->claims = claims;
-    out->cached = !fresh;
-    set(out, CSSF_TOKEN_OK, "");
+    if (cssf_claim_times_check(&e->times, t->cfg->clock_skew, now, why, sizeof(why)) < 0) {
+        json_decref(e->claims);
+        set(out, CSSF_TOKEN_INVALID, why);
+        return;
+    }
+    ok(out, e->claims, 1);
 }
 
 static int typ_ok(const cssf_tokens_t *t, const cssf_jws_t *jws) {
     return cssf_claim_typ_allowed(jws->typ, (const char *const *)t->cfg->types.v, t->cfg->types.n);
 }
 
-static void check_jwt(cssf_tokens_t *t, const char *token, const unsigned char *key, int64_t now,
+static void check_jwt(cssf_tokens_t *t, const char *token, size_t len, int64_t now,
                       cssf_token_result_t *out) {
     cssf_jws_t jws;
     char why[160];
     json_t *claims = NULL;
-    if (cssf_jws_parse(token, strlen(token), &jws, why, sizeof(why)) < 0) {
+    if (cssf_jws_parse(token, len, &jws, why, sizeof(why)) < 0) {
         set(out, CSSF_TOKEN_INVALID, why);
         return;
     }
@@ -195,17 +223,17 @@ static void check_jwt(cssf_tokens_t *t, const char *token, const unsigned char *
     cssf_jws_clear(&jws);
     if (claims) {
         cssf_claim_rules_t rules = bearer_rules(t, 0, claims);
-        accept(t, key, KIND_JWT, claims, &rules, now, now, 1, out);
+        accept(t, token, len, KIND_JWT, claims, &rules, now, out);
     }
 }
 
-static void introspect(cssf_tokens_t *t, const char *token, const unsigned char *key, int64_t now,
+static void introspect(cssf_tokens_t *t, const char *token, size_t len, int64_t now,
                        cssf_token_result_t *out) {
     json_t *resp = NULL;
     char why[160];
     int st = cssf_token_introspect(t->rt, t->cfg, token, &resp, why, sizeof(why));
     if (st == CSSF_TOKEN_INVALID)
-        cssf_token_cache_remove(t->cache, key); /* revoked: forget it at once */
+        cssf_token_cache_remove_token(t->cache, token, len); /* revoked: forget it at once */
     if (st != CSSF_TOKEN_OK) {
         set(out, st, why);
         return;
@@ -217,7 +245,7 @@ static void introspect(cssf_tokens_t *t, const char *token, const unsigned char 
         return;
     }
     cssf_claim_rules_t rules = bearer_rules(t, 1, resp);
-    accept(t, key, KIND_OPAQUE, resp, &rules, now, now, 1, out);
+    accept(t, token, len, KIND_OPAQUE, resp, &rules, now, out);
 }
 
 void cssf_tokens_check_bearer(cssf_tokens_t *t, const char *token, int64_t now,
@@ -228,6 +256,25 @@ void cssf_tokens_check_bearer(cssf_tokens_t *t, const char *token, int64_t now,
         set(out, CSSF_TOKEN_INVALID, "bearer tokens are not accepted (policy has no issuer)");
         return;
     }
+    /* The cache first: it holds only tokens that passed every check below,
+     * compared byte for byte, so a hit needs no second look at the form. */
+    size_t len = strnlen(token, CSSF_TOKEN_MAX_LEN + 1);
+    cssf_token_entry_t e;
+    if (len <= CSSF_TOKEN_MAX_LEN && cssf_token_cache_get_token(t->cache, token, len, now, &e)) {
+        if (e.kind == KIND_M2M) {
+            json_decref(e.claims); /* a oneM2M token is no bearer token */
+        } else if (e.kind == KIND_OPAQUE && now - e.checked >= c->introspection_interval) {
+            json_decref(e.claims);
+            introspect(t, token, len, now, out);
+            if (out->status == CSSF_TOKEN_UNAVAILABLE)
+                snprintf(out->reason, sizeof(out->reason), "%s",
+                         "cannot revalidate the token: introspection endpoint unavailable");
+            return;
+        } else {
+            accept_cached(t, &e, now, out);
+            return;
+        }
+    }
     int form = cssf_token_form(token);
     if (form == CSSF_TOKEN_MALFORMED) {
         set(out, CSSF_TOKEN_INVALID, "malformed token");
@@ -237,24 +284,8 @@ void cssf_tokens_check_bearer(cssf_tokens_t *t, const char *token, int64_t now,
         set(out, CSSF_TOKEN_INVALID, "encrypted tokens are not supported");
         return;
     }
-    unsigned char key[CSSF_TOKEN_KEY_LEN];
-    cssf_token_cache_key(token, strlen(token), key);
-    cssf_token_entry_t e;
-    if (cssf_token_cache_get(t->cache, key, now, &e) && e.kind != KIND_M2M) {
-        if (e.kind == KIND_OPAQUE && now - e.checked >= c->introspection_interval) {
-            json_decref(e.claims);
-            introspect(t, token, key, now, out);
-            if (out->status == CSSF_TOKEN_UNAVAILABLE)
-                snprintf(out->reason, sizeof(out->reason), "%s",
-                         "cannot revalidate the token: introspection endpoint unavailable");
-            return;
-        }
-        cssf_claim_rules_t rules = bearer_rules(t, e.kind == KIND_OPAQUE, e.claims);
-        accept(t, key, e.kind, e.claims, &rules, now, e.checked, 0, out);
-        return;
-    }
     if (form == CSSF_TOKEN_JWS && t->keys) {
-        check_jwt(t, token, key, now, out);
+        check_jwt(t, token, len, now, out);
         return;
     }
     if (!c->introspection_url) {
@@ -263,7 +294,7 @@ void cssf_tokens_check_bearer(cssf_tokens_t *t, const char *token, int64_t now,
                                    : "opaque tokens need an introspection endpoint");
         return;
     }
-    introspect(t, token, key, now, out);
+    introspect(t, token, len, now, out);
 }
 
 void cssf_tokens_check_m2m(cssf_tokens_t *t, const char *jws_text, size_t len, int64_t now,
@@ -282,14 +313,15 @@ void cssf_tokens_check_m2m(cssf_tokens_t *t, const char *jws_text, size_t len, i
         set(out, CSSF_TOKEN_UNAVAILABLE, "out of memory");
         return;
     }
-    unsigned char key[CSSF_TOKEN_KEY_LEN];
-    cssf_token_cache_key(token, len, key);
     cssf_claim_rules_t rules = m2m_rules(t);
     cssf_token_entry_t e;
-    if (cssf_token_cache_get(t->cache, key, now, &e) && e.kind == KIND_M2M) {
-        accept(t, key, KIND_M2M, e.claims, &rules, now, e.checked, 0, out);
-        free(token);
-        return;
+    if (cssf_token_cache_get_token(t->cache, token, len, now, &e)) {
+        if (e.kind == KIND_M2M) {
+            accept_cached(t, &e, now, out);
+            free(token);
+            return;
+        }
+        json_decref(e.claims);
     }
     cssf_jws_t jws;
     char why[160];
@@ -308,7 +340,7 @@ void cssf_tokens_check_m2m(cssf_tokens_t *t, const char *jws_text, size_t len, i
             set(out, st, why);
     }
     cssf_jws_clear(&jws);
-    free(token);
     if (claims)
-        accept(t, key, KIND_M2M, claims, &rules, now, now, 1, out);
+        accept(t, token, len, KIND_M2M, claims, &rules, now, out);
+    free(token);
 }

@@ -21,7 +21,7 @@ static void put(cssf_token_cache_t *c, int i, int64_t expires, int64_t now) {
     unsigned char key[CSSF_TOKEN_KEY_LEN];
     key_of(i, key);
     json_t *claims = json_pack("{s:i}", "i", i);
-    cssf_token_entry_t e = {1, claims, expires, now};
+    cssf_token_entry_t e = {.kind = 1, .claims = claims, .expires = expires, .checked = now};
     cssf_token_cache_put(c, key, &e, now);
     json_decref(claims);
 }
@@ -89,7 +89,7 @@ static void test_replace_and_remove(void **state) {
     unsigned char key[CSSF_TOKEN_KEY_LEN];
     key_of(7, key);
     json_t *a = json_pack("{s:s}", "v", "a"), *b = json_pack("{s:s}", "v", "b");
-    cssf_token_entry_t e = {2, a, 100, 5};
+    cssf_token_entry_t e = {.kind = 2, .claims = a, .expires = 100, .checked = 5};
     cssf_token_cache_put(c, key, &e, 0);
     e.claims = b;
     e.checked = 9;
@@ -109,6 +109,68 @@ static void test_replace_and_remove(void **state) {
     json_decref(b);
     cssf_token_cache_destroy(c);
     cssf_token_cache_destroy(NULL);
+}
+
+static uint64_t same_hash(const char *token, size_t len) {
+    (void)token;
+    (void)len;
+    return 42;
+}
+
+/* Every token has the same hash: lookups still tell them apart by the
+ * full compare (same length, prefixes, one byte off). */
+static void test_hash_collisions(void **state) {
+    (void)state;
+    cssf_token_cache_t *c = cssf_token_cache_create(10);
+    cssf_token_cache_set_hash(c, same_hash);
+    static const char *const tokens[] = {"eyJ.a.b", "eyJ.a.c", "eyJ.a.bc", "eyJ.a"};
+    for (int i = 0; i < 4; i++) {
+        json_t *claims = json_pack("{s:i}", "i", i);
+        cssf_token_entry_t e = {.kind = 1, .claims = claims, .expires = 100, .checked = 0};
+        cssf_token_cache_put_token(c, tokens[i], strlen(tokens[i]), &e, 0);
+        json_decref(claims);
+    }
+    assert_int_equal(cssf_token_cache_size(c), 4);
+    cssf_token_entry_t got;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(cssf_token_cache_get_token(c, tokens[i], strlen(tokens[i]), 1, &got), 1);
+        assert_int_equal(json_integer_value(json_object_get(got.claims, "i")), i);
+        json_decref(got.claims);
+    }
+    assert_int_equal(cssf_token_cache_get_token(c, "eyJ.a.d", 7, 1, &got), 0);
+    assert_int_equal(cssf_token_cache_get_token(c, "eyJ.", 4, 1, &got), 0);
+    /* a length that cuts a stored token short is another token */
+    assert_int_equal(cssf_token_cache_get_token(c, "eyJ.a.bc", 6, 1, &got), 0);
+    cssf_token_cache_remove_token(c, "eyJ.a.b", 7);
+    assert_int_equal(cssf_token_cache_get_token(c, "eyJ.a.b", 7, 1, &got), 0);
+    assert_int_equal(cssf_token_cache_get_token(c, "eyJ.a.bc", 8, 1, &got), 1);
+    assert_int_equal(json_integer_value(json_object_get(got.claims, "i")), 2);
+    json_decref(got.claims);
+    assert_int_equal(cssf_token_cache_size(c), 3);
+    cssf_token_cache_destroy(c);
+}
+
+/* Entries keep the pre-extracted times and flags their owner gave. */
+static void test_keeps_times(void **state) {
+    (void)state;
+    cssf_token_cache_t *c = cssf_token_cache_create(4);
+    json_t *claims = json_object();
+    cssf_token_entry_t e = {.kind = 1,
+                            .claims = claims,
+                            .expires = 100,
+                            .checked = 3,
+                            .times = {90, 10, 5},
+                            .passed = 3};
+    cssf_token_cache_put_token(c, "t", 1, &e, 0);
+    json_decref(claims);
+    cssf_token_entry_t got;
+    assert_int_equal(cssf_token_cache_get_token(c, "t", 1, 50, &got), 1);
+    assert_int_equal(got.times.exp, 90);
+    assert_int_equal(got.times.nbf, 10);
+    assert_int_equal(got.times.iat, 5);
+    assert_int_equal(got.passed, 3);
+    json_decref(got.claims);
+    cssf_token_cache_destroy(c);
 }
 
 static void *hammer(void *arg) {
@@ -144,6 +206,8 @@ int main(void) {
         cmocka_unit_test(test_never_outlives_expiry),
         cmocka_unit_test(test_replace_and_remove),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_hash_collisions),
+        cmocka_unit_test(test_keeps_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -276,6 +276,37 @@ static void test_claims_check(void **state) {
     assert_int_equal(check("[]", &d, NOW, why), -1);
 }
 
+/* The integer form of the time checks (what a cached result is held to),
+ * and the times cssf_claims_check_times extracts for it. */
+static void test_times_check(void **state) {
+    (void)state;
+    char why[64];
+    cssf_claim_times_t t = {1000, 100, 50};
+    assert_int_equal(cssf_claim_times_check(&t, 0, 999, why, sizeof(why)), 0);
+    assert_int_equal(cssf_claim_times_check(&t, 0, 1000, why, sizeof(why)), -1);
+    assert_string_equal(why, "token expired");
+    assert_int_equal(cssf_claim_times_check(&t, 5, 1004, why, sizeof(why)), 0);
+    assert_int_equal(cssf_claim_times_check(&t, 5, 1005, why, sizeof(why)), -1);
+    assert_int_equal(cssf_claim_times_check(&t, 0, 99, why, sizeof(why)), -1);
+    assert_string_equal(why, "token not yet valid (nbf)");
+    assert_int_equal(cssf_claim_times_check(&t, 1, 99, why, sizeof(why)), 0);
+    t = (cssf_claim_times_t){1000, INT64_MIN, 500};
+    assert_int_equal(cssf_claim_times_check(&t, 0, 499, why, sizeof(why)), -1);
+    assert_string_equal(why, "token issued in the future (iat)");
+    t = (cssf_claim_times_t){INT64_MAX, INT64_MIN, INT64_MIN};
+    assert_int_equal(cssf_claim_times_check(&t, 600, INT64_MAX - 600, why, sizeof(why)), 0);
+
+    json_t *claims = json_pack("{s:s,s:i,s:i}", "aud", "a", "exp", 200, "nbf", 10);
+    const char *aud[] = {"a"};
+    cssf_claim_rules_t r = {.audiences = aud, .naudiences = 1, .exp_required = 1};
+    cssf_claim_times_t got;
+    assert_int_equal(cssf_claims_check_times(claims, &r, 100, &got, why, sizeof(why)), 0);
+    assert_int_equal(got.exp, 200);
+    assert_int_equal(got.nbf, 10);
+    assert_true(got.iat == INT64_MIN);
+    json_decref(claims);
+}
+
 static void test_subject_and_typ(void **state) {
     (void)state;
     json_t *c = J("{\"sub\":\"s1\",\"client_id\":\"c1\"}");
@@ -302,6 +333,7 @@ int main(void) {
         cmocka_unit_test(test_jws_parse),    cmocka_unit_test(test_tkns_split),
         cmocka_unit_test(test_times),        cmocka_unit_test(test_audience),
         cmocka_unit_test(test_claims_check), cmocka_unit_test(test_subject_and_typ),
+        cmocka_unit_test(test_times_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
