@@ -9,7 +9,10 @@
 # then wrk (2 threads) measures: GET CSEBase (32 connections), GET one
 # contentInstance (32 connections) and durable CREATE of contentInstances
 # (16 connections, POST from a Lua script). Prints req/s, p50/p99 latency,
-# the ratio to the ceiling and the CSE's RSS before and after. Not run by ctest.
+# the ratio to the ceiling and the CSE's RSS before and after. With node and
+# tests/as/node_modules, a last CSE round with cssf.so and a tokens policy
+# measures the ACP-governed GET with a bearer JWT (ES256, signed here by
+# tests/as/sign.js with a key of a local JWK set: no AS runs). Not run by ctest.
 # RADIUS authentication/accounting figures: tests/bench/radius_bench.sh BUILD_DIR.
 set -euo pipefail
 
@@ -59,15 +62,16 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
 
 # measure LABEL CONNECTIONS PATH [LUA]: one wrk run, one raw result line
 # "label|rps|p50_us|p99_us|requests|non2xx" in $work/results.
-# measure LABEL CONNS PATH [LUA] [ORIGIN]: one wrk run (ORIGIN defaults to CAdmin).
+# measure LABEL CONNS PATH [LUA] [ORIGIN] [HEADER]: one wrk run (ORIGIN defaults to CAdmin).
 measure() {
-    local label=$1 conns=$2 path=$3 lua=${4:-} origin=${5:-CAdmin}
+    local label=$1 conns=$2 path=$3 lua=${4:-} origin=${5:-CAdmin} header=${6:-}
     local args=(-t2 -c"$conns" -d"${secs}s" --latency)
     if [ -n "$lua" ]; then
         args+=(-s "$lua")
     else
         args+=(-H "X-M2M-Origin: $origin" -H "X-M2M-RI: bench" -H "X-M2M-RVI: 3"
             -H "Accept: application/json")
+        [ -n "$header" ] && args+=(-H "$header")
     fi
     wrk "${args[@]}" "$url$path" >"$work/wrk.out" 2>&1 || { cat "$work/wrk.out"; exit 1; }
     awk -v label="$label" '
@@ -174,6 +178,48 @@ run_cse() {
     stop
 }
 
+# GET with a bearer JWT: a key of a local JWK set signs one token for the
+# AE's subject, and the tokens policy trusts that set. Every request after
+# the first takes the plugin's cached path (docs/oauth.md).
+run_bearer() {
+    local as=$src/tests/as dir=$work/bearer
+    if [ ! -f "$cssf" ] || ! command -v node >/dev/null || [ ! -d "$as/node_modules" ]; then
+        echo "bearer: skipped (needs $cssf, node and tests/as/node_modules)"
+        return 0
+    fi
+    mkdir -p "$dir/policy/acps"
+    (cd "$as" && echo '{"genkey":"ES256"}' | node sign.js) >"$dir/key.json"
+    python3 - "$src/policies/cssf.json" "$dir" <<'EOF'
+import json, sys, time
+policy, d = sys.argv[1], sys.argv[2]
+key = json.load(open(d + "/key.json"))
+pub = {k: v for k, v in key.items() if k not in ("d", "p", "q", "dp", "dq", "qi")}
+main = json.load(open(policy))
+main["tokens"] = {"issuer": "https://as.bench.invalid", "audience": "urn:onem2m:cse",
+                  "jwks": {"keys": [pub]}, "subjects": {"bench-sensor": ["Cbench"]}}
+json.dump(main, open(d + "/policy/cssf.json", "w"))
+now = int(time.time())
+json.dump({"jwk": key, "header": {"typ": "at+jwt"},
+           "payload": {"iss": "https://as.bench.invalid", "sub": "bench-sensor",
+                       "aud": "urn:onem2m:cse", "iat": now, "exp": now + 3600,
+                       "jti": "bench", "scope": "cse.read"}}, open(d + "/sign.json", "w"))
+EOF
+    local token
+    token=$(cd "$as" && node sign.js <"$dir/sign.json")
+    {
+        printf '[http]\nlisten = 127.0.0.1\nport = 0\n'
+        printf '[store]\npath = %s/cse.db\n' "$dir"
+        printf '[log]\nlevel = warn\nfile = %s/cse.log\n' "$dir"
+        printf '[plugin]\npath = %s\npolicy_dir = %s/policy\n' "$cssf" "$dir"
+        printf 'authentication = optional\ntrust_claimed_admin = true\n'
+    } >"$dir/cse.ini"
+    start cse-bearer "$cse_bin" --config "$dir/cse.ini"
+    prepare
+    measure "cssf: GET cin with bearer JWT" 32 /cse-in/benchAE/benchCnt/cin500 "" Cbench \
+        "Authorization: Bearer $token"
+    stop
+}
+
 echo "onem2m-cse HTTP benchmark: wrk -t2, ${secs}s per run, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 ceiling() {
     start ceiling "$ceiling_bin"
@@ -188,6 +234,7 @@ if [ -f "$cssf" ]; then
 else
     echo "cssf: skipped ($cssf not built)"
 fi
+run_bearer
 ceiling last
 report
 echo "load at the end $(cut -d' ' -f1-3 /proc/loadavg) (other work on these cores skews every figure)"
