@@ -51,12 +51,14 @@ for spec in \
 done
 
 # The CSE's certificate (EC P-256, for HTTPS and CoAP over DTLS) for the
-# names the CSE has in the testbed (cse, localhost, 127.0.0.1), and the
-# certificate of the sensor that authenticates with one (SAN URI
-# urn:cssf:testbed:sensor-cert-1), signed by a testbed CA whose key is
-# thrown away once it has signed. Both sides verify with testbed_ca.
+# names the CSE has in the testbed (cse, localhost, 127.0.0.1), and client
+# certificates for the sensor that authenticates with one (SAN URI
+# urn:cssf:testbed:sensor-cert-1) and for the provisioning, an admin by the
+# policy (urn:cssf:testbed:provisioner), all signed by a testbed CA whose
+# key is thrown away once it has signed. Every side verifies with testbed_ca.
 if [ ! -s "$dir/cse_tls_cert" ] || [ ! -s "$dir/cse_tls_key" ] || [ ! -s "$dir/testbed_ca" ] ||
-    [ ! -s "$dir/sensor_cert_1_cert" ] || [ ! -s "$dir/sensor_cert_1_key" ]; then
+    [ ! -s "$dir/sensor_cert_1_cert" ] || [ ! -s "$dir/sensor_cert_1_key" ] ||
+    [ ! -s "$dir/provisioner_cert" ] || [ ! -s "$dir/provisioner_key" ]; then
     work="$(mktemp -d)"
     ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
     # shellcheck disable=SC2086
@@ -74,6 +76,12 @@ if [ ! -s "$dir/cse_tls_cert" ] || [ ! -s "$dir/cse_tls_key" ] || [ ! -s "$dir/t
         >"$work/dext"
     openssl x509 -req -in "$work/dev.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
         -CAcreateserial -days 825 -extfile "$work/dext" -out "$work/dev.pem" 2>/dev/null
+    # shellcheck disable=SC2086
+    openssl req $ec -keyout "$work/prov.key" -out "$work/prov.csr" -subj "/CN=provisioner" 2>/dev/null
+    printf 'subjectAltName=URI:urn:cssf:testbed:provisioner\nextendedKeyUsage=clientAuth\n' \
+        >"$work/pext"
+    openssl x509 -req -in "$work/prov.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+        -CAcreateserial -days 825 -extfile "$work/pext" -out "$work/prov.pem" 2>/dev/null
     umask 022
     mv "$work/cse.key" "$dir/cse_tls_key"
     chmod 0644 "$dir/cse_tls_key" # read by the container's user; the directory is 0700
@@ -82,6 +90,9 @@ if [ ! -s "$dir/cse_tls_cert" ] || [ ! -s "$dir/cse_tls_key" ] || [ ! -s "$dir/t
     mv "$work/dev.key" "$dir/sensor_cert_1_key"
     chmod 0644 "$dir/sensor_cert_1_key"
     mv "$work/dev.pem" "$dir/sensor_cert_1_cert"
+    mv "$work/prov.key" "$dir/provisioner_key"
+    chmod 0644 "$dir/provisioner_key"
+    mv "$work/prov.pem" "$dir/provisioner_cert"
     rm -rf "$work"
-    echo "generate: $dir/cse_tls_cert (and cse_tls_key, testbed_ca, sensor_cert_1_cert, sensor_cert_1_key)"
+    echo "generate: $dir/cse_tls_cert (and cse_tls_key, testbed_ca, sensor_cert_1_*, provisioner_*)"
 fi

@@ -123,24 +123,27 @@ def main():
         assert prefix in page, prefix
     blocks = [moved(b, ports) for b in re.findall(r"```sh\n(.*?)```", page, re.S)]
     # 0 the two commands, 1 serve, 2 CoAP requests, 3 token, 4 refusals,
-    # 5 enrolment (ends by starting the testbed again), 6 the new sensor, 7 docker.
+    # 5 cssfctl device add, 6 the new sensor and its suspension, 7 docker.
     assert len(blocks) == 8 and "--serve" in blocks[1] and "docker-compose" in blocks[7], blocks
     root = tree()
     try:
         with Serve(root, ports):
             out = run(root, blocks[2] + "\n" + blocks[3] + "\necho ----\n" + blocks[4])
-        expect(out, r"code=2\.01 rsc=2001 .*location=/cse-in/my-sensor\n",
-               r"location=/cse-in/my-sensor/temperature/cin", r"code=2\.05 rsc=2000",
-               r'"con":"21\.5"', r'"aei":"Csensor-http-1"', r"code=4\.03 rsc=4106",
-               r"dtls handshake failed", r"X-M2M-RSC: 4107", r"X-M2M-RSC: 4103",
-               r'error="invalid_token"')
-        prefix = blocks[2].split("\n# register")[0]  # the variables the page set before
-        enrol, _, rest = blocks[5].partition("tests/testbed/run.sh --serve")
-        assert not rest.strip(), blocks[5]
-        run(root, enrol)
-        with Serve(root, ports):
-            out = run(root, prefix + "\n" + blocks[6])
-        expect(out, r"code=2\.01 rsc=2001 .*location=/cse-in/sensor-2")
+            expect(out, r"code=2\.01 rsc=2001 .*location=/cse-in/my-sensor\n",
+                   r"location=/cse-in/my-sensor/temperature/cin", r"code=2\.05 rsc=2000",
+                   r'"con":"21\.5"', r'"aei":"Csensor-http-1"', r"code=4\.03 rsc=4106",
+                   r"dtls handshake failed", r"X-M2M-RSC: 4107", r"X-M2M-RSC: 4103",
+                   r'error="invalid_token"')
+            out = run(root, blocks[5])
+            expect(out, r"device sensor-2 enrolled", r"psk key: +[0-9a-f]{64}")
+            key = re.search(r"psk key: +([0-9a-f]{64})", out).group(1)
+            prefix = blocks[2].split("\n# register")[0]  # the variables the page set before
+            env = blocks[5].split("\n./build")[0]        # the cssfctl settings
+            new = re.sub(r"KEY2=0x[0-9a-f]{64}", "KEY2=0x" + key, blocks[6])
+            assert "KEY2=0x" + key in new, blocks[6]
+            out = run(root, prefix + "\n" + env + "\n" + new)
+            expect(out, r"code=2\.01 rsc=2001 .*location=/cse-in/sensor-2",
+                   r"dtls handshake failed", r"sensor-2 +suspended")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print("quickstart: every command of docs/quickstart.md worked")

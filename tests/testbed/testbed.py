@@ -47,6 +47,23 @@ def check(cond, what, *ctx):
         raise Failure(what + "".join("\n    " + str(c)[:1500] for c in ctx))
 
 
+def wait_audit_line(path, pred, timeout=5.0):
+    """The first JSON line of the audit log at path that satisfies pred."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = []
+        if os.path.exists(path):
+            with open(path) as f:
+                lines = [json.loads(x) for x in f if x.strip()]
+        for x in lines:
+            if pred(x):
+                return x
+        if time.monotonic() > deadline:
+            raise Failure("no such audit line in %s:\n%s" % (path, "\n".join(
+                json.dumps(x) for x in lines[-10:])))
+        time.sleep(0.05)
+
+
 def free_udp_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -255,11 +272,13 @@ class Testbed:
     def cse_env(self):
         return {"CSE_BIN": os.path.join(BUILD, "cse", "onem2m-cse"),
                 "CSE_CONFIG": os.path.join(DOCKER, "cse", "cse.ini"),
-                "SECRETS_DIR": self.secrets,
+                "SECRETS_DIR": self.secrets, "SEED_POLICIES": self.policies,
+                "POLICY_DIR": os.path.join(self.data, "policies"),
                 "CSE_HTTP_LISTEN": "127.0.0.1", "CSE_HTTP_PORT": str(self.ports["http"]),
                 "CSE_HTTP_TLS_PORT": str(self.ports.get("https", 0)),
                 "CSE_HTTP_TLS_CERT": os.path.join(self.secrets, "cse_tls_cert"),
                 "CSE_HTTP_TLS_KEY": os.path.join(self.secrets, "cse_tls_key"),
+                "CSE_HTTP_TLS_CA": os.path.join(self.secrets, "testbed_ca"),
                 "CSE_COAP_DTLS_CERT": os.path.join(self.secrets, "cse_tls_cert"),
                 "CSE_COAP_DTLS_KEY": os.path.join(self.secrets, "cse_tls_key"),
                 "CSE_COAP_DTLS_CA": os.path.join(self.secrets, "testbed_ca"),
@@ -274,24 +293,23 @@ class Testbed:
                 "CSE_PLUGIN_RADIUS_ACCT_QUEUE": os.path.join(self.data, "radius-acct.db")}
 
     def provision(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+        host, port = self.urls["https"]
         p = self.run("provision", ["sh", os.path.join(DOCKER, "provision", "provision.sh")], {
-            "DATA_DIR": self.data, "TESTBED_POLICIES": self.policies,
-            "DEFAULT_POLICIES": os.path.join(SOURCE, "policies"), "SECRETS_DIR": self.secrets,
-            "CSE_BIN": os.path.join(BUILD, "cse", "onem2m-cse"),
-            "CSSFCTL": os.path.join(BUILD, "tools", "cssfctl"),
-            "CSSF_PLUGIN": os.path.join(BUILD, "plugin", "cssf.so"),
-            "PROVISION_PORT": str(port)}, timeout=30)
+            "CSSF_URL": "https://%s:%d" % (host, port),
+            "CSSF_CACERT": os.path.join(self.secrets, "testbed_ca"),
+            "TESTBED_POLICIES": self.policies, "SECRETS_DIR": self.secrets,
+            "CSSFCTL": os.path.join(BUILD, "tools", "cssfctl")}, timeout=40)
         check(p.returncode == 0 and "provision: done" in p.stdout,
               "provision.sh exited %d" % p.returncode, p.stdout, p.stderr)
         enrolled = re.findall(r"device (\S+) enrolled", p.stdout)
-        shipped = {"dashboard", "sensor-aaa-1", "sensor-reg-1", "sensor-retired"}
+        shipped = {"dashboard", "sensor-aaa-1", "sensor-cert-1", "sensor-reg-1", "sensor-retired"}
         check(shipped <= set(enrolled), "the testbed's devices enrolled", p.stdout)
         for key in ("psk_coap_reg", "psk_dashboard", "psk_retired"):
             check(self.secret(key) not in p.stdout + p.stderr, "provisioning printed a key")
+        line = wait_audit_line(os.path.join(self.data, "audit.log"), lambda x: (
+            x.get("event") == "admin" and "device.create" in (x.get("reason") or "")))
+        check(line.get("identity") == "urn:cssf:testbed:provisioner" and
+              not line.get("trusted_claim"), "admin changes by the certificate's identity", line)
         return "policy applied; " + ", ".join(enrolled)
 
     def start_cse(self):
@@ -340,7 +358,11 @@ class Testbed:
             check(False, "the AS issued a token for a wrong client secret")
         except Exception as e:  # noqa: BLE001 - urllib raises HTTPError 401
             check("401" in str(e) or "400" in str(e), "AS refusal", e)
-        return "4107, 4106, 4103, forged signature 4103, AS refuses a wrong secret"
+        p = self.cssfctl({"CSSF_URL": "https://%s:%d" % self.urls["https"], "CSSF_TOKEN": token},
+                         "device", "list")
+        check(p.returncode == 1 and "HTTP 403" in p.stderr, "admin API with a sensor's token: 403",
+              p.stdout, p.stderr)
+        return "4107, 4106, 4103, forged signature 4103, AS refuses a wrong secret, admin 403"
 
     def device_cert(self, readings):
         host, port = self.urls["coaps"]
@@ -447,7 +469,15 @@ class Testbed:
         self.expect_http(4107, "POST", "cse-in", "Csensor-http-1", 2, {
             "m2m:ae": {"rn": "intruder", "api": "Nsensor", "rr": False, "srv": ["3"]}})
         self.expect_http(4107, "GET", "cse-in/sensor-coap-1", None)
-        return "5 requests refused with 4107"
+        p = self.cssfctl({"CSSF_URL": "http://%s:%d" % self.urls["http"]}, "device", "list")
+        check(p.returncode == 1 and "HTTP 401" in p.stderr, "admin API, claimed CAdmin: 401",
+              p.stdout, p.stderr)
+        return "5 requests refused with 4107, the admin API with 401"
+
+    def cssfctl(self, env, *args):
+        e = {"CSSF_ORIGIN": "CAdmin", "CSSF_CACERT": os.path.join(self.secrets, "testbed_ca")}
+        e.update(env)
+        return self.run("cssfctl", [os.path.join(BUILD, "tools", "cssfctl")] + list(args), e)
 
     def suspended_device(self):
         """Enrolled but suspended: the registry gives no key, RADIUS is not asked."""
@@ -545,9 +575,10 @@ def serve():
                          ("as: OAuth AS from docker/as (oidc-provider)", tb.start_as),
                          ("policy: docker/policies with the AS's JWKS on loopback",
                           tb.prepare_policies),
-                         ("provision: cssfctl applies the policy, enrols the devices",
-                          tb.provision),
-                         ("cse: onem2m-cse + cssf.so from docker/cse", tb.start_cse)):
+                         ("cse: onem2m-cse + cssf.so from docker/cse, policy seeded",
+                          tb.start_cse),
+                         ("provision: cssfctl (admin certificate) applies the policy, "
+                          "enrols devices", tb.provision)):
             tb.step(name, fn)
         print("\ntestbed: running. Working directory (database, audit.log, *.log, radius/radacct/"
               "detail): %s\n  HTTP   http://127.0.0.1:%d/cse-in\n  HTTPS  https://127.0.0.1:%d/cse-in"
@@ -599,8 +630,9 @@ def main():
         ("radius: the AAA device's PSK as Tunnel-Password", tb.radius_psk_answer),
         ("as: OAuth AS from docker/as (oidc-provider)", tb.start_as, "oauth"),
         ("policy: docker/policies with the AS's JWKS on loopback", tb.prepare_policies),
-        ("provision: cssfctl applies the policy, enrols the devices", tb.provision),
-        ("cse: onem2m-cse + cssf.so from docker/cse", tb.start_cse),
+        ("cse: onem2m-cse + cssf.so from docker/cse, policy seeded", tb.start_cse),
+        ("provision: cssfctl (admin certificate) applies the policy, enrols devices",
+         tb.provision),
         ("device-http: token from the AS, 3 readings over HTTPS", lambda: tb.device_http(3),
          "oauth"),
         ("device-coap: DTLS-PSK from RADIUS, write 3 readings, read back",
