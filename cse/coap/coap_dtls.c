@@ -64,7 +64,7 @@ typedef struct parked {
     int method;
     uint64_t id, last_active;
     size_t blob_len;
-    char *identity;        /* points into data */
+    char *identity;       /* points into data */
     unsigned char data[]; /* identity, NUL, then the serialized context */
 } parked_t;
 
@@ -550,8 +550,7 @@ static int park(cse_coap_dtls_t *d, session_t *s) {
         s->park_tried == s->last_active)
         return -1;
     s->park_tried = s->last_active;
-    if (mbedtls_ssl_context_save(&s->ssl, NULL, 0, &need) !=
-            MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL ||
+    if (mbedtls_ssl_context_save(&s->ssl, NULL, 0, &need) != MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL ||
         need == 0)
         return -1;
     parked_t *p = malloc(sizeof(*p) + ilen + 1 + need);
@@ -589,6 +588,9 @@ static int park(cse_coap_dtls_t *d, session_t *s) {
     d->newest = p;
     d->nparked++;
     d->stats.parked++;
+    char peer[64];
+    cse_log(CSE_LOG_DEBUG, "coap: dtls session parked peer=%s bytes=%zu",
+            peer_str(&s->peer, peer, sizeof(peer)), used);
     table_remove(d, s);
     mbedtls_ssl_free(&s->ssl); /* already reset by the save */
     free(s);
@@ -644,6 +646,9 @@ static session_t *restore(cse_coap_dtls_t *d, parked_t *p) {
     free(p);
     table_insert(d, s);
     d->stats.restored++;
+    char peer[64];
+    cse_log(CSE_LOG_DEBUG, "coap: dtls session restored peer=%s",
+            peer_str(&s->peer, peer, sizeof(peer)));
     return s;
 }
 

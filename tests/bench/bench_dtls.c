@@ -91,8 +91,8 @@ static void serve_dtls(void) {
     for (;;) {
         struct sockaddr_storage peer;
         socklen_t plen = sizeof(peer);
-        ssize_t n = recvfrom(S.dtls_fd, S.rx, sizeof(S.rx), MSG_DONTWAIT,
-                             (struct sockaddr *)&peer, &plen);
+        ssize_t n =
+            recvfrom(S.dtls_fd, S.rx, sizeof(S.rx), MSG_DONTWAIT, (struct sockaddr *)&peer, &plen);
         if (n < 0)
             return;
         cse_coap_dtls_input(S.d, (struct sockaddr *)&peer, plen, S.rx, (size_t)n,
@@ -271,8 +271,8 @@ static void raw_init(void) {
 static int raw_session(uint32_t i) {
     int rc = -1;
     struct sockaddr_in src = {.sin_family = AF_INET}, dst = {.sin_family = AF_INET};
-    src.sin_addr.s_addr = htonl(0x7f000000u | ((1 + i / 64000) << 16) | ((i % 64000 / 250) << 8) |
-                                (1 + i % 250));
+    src.sin_addr.s_addr =
+        htonl(0x7f000000u | ((1 + i / 64000) << 16) | ((i % 64000 / 250) << 8) | (1 + i % 250));
     dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     dst.sin_port = htons((uint16_t)S.dtls_port);
     mbedtls_net_context net = {.fd = socket(AF_INET, SOCK_DGRAM, 0)};
@@ -328,8 +328,8 @@ static long raw_sessions(uint32_t first, uint32_t n, const char *what) {
         failed += raw_session(first + i) != 0;
     double dt = now_s() - t0, cpu = server_cpu_s() - cpu0;
     if (what)
-        printf("%-44s %8.0f /s  server CPU %.0f us each  (%u, %ld failed)\n", what,
-               (double)n / dt, cpu * 1e6 / n, n, failed);
+        printf("%-44s %8.0f /s  server CPU %.0f us each  (%u, %ld failed)\n", what, (double)n / dt,
+               cpu * 1e6 / n, n, failed);
     return failed;
 }
 

@@ -77,8 +77,8 @@ static void *loop(void *arg) {
         for (;;) {
             struct sockaddr_storage peer;
             socklen_t plen = sizeof(peer);
-            ssize_t n = recvfrom(s->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&peer,
-                                 &plen);
+            ssize_t n =
+                recvfrom(s->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&peer, &plen);
             if (n < 0)
                 break;
             cse_coap_dtls_input(s->d, (struct sockaddr *)&peer, plen, buf, (size_t)n,
