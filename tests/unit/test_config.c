@@ -205,6 +205,22 @@ static void test_sizes(void **state) {
     assert_int_equal(cfg.http_max_body, 1073741824);
 }
 
+/* DTLS session bounds go beyond the 1024 of a count; parking defaults. */
+static void test_dtls_bounds(void **state) {
+    cse_config_t cfg;
+    cse_config_defaults(&cfg);
+    assert_int_equal(cfg.coap_dtls_park_after_ms, 5000);
+    assert_int_equal(cfg.coap_dtls_max_parked, 100000);
+    load_ok(&cfg, "[coap]\ndtls_max_sessions = 20000\ndtls_park_after_ms = 0\n"
+                  "dtls_max_parked = 500000\n");
+    assert_int_equal(cfg.coap_dtls_max_sessions, 20000);
+    assert_int_equal(cfg.coap_dtls_park_after_ms, 0);
+    assert_int_equal(cfg.coap_dtls_max_parked, 500000);
+    cse_config_free(&cfg);
+    load_fails("[coap]\ndtls_max_parked = -1\n",
+               "2: [coap] dtls_max_parked: \"-1\" is not a count (0-100000000)");
+}
+
 static void test_line_ends_and_limit(void **state) {
     cse_config_t cfg;
     load_ok(&cfg, "[http]\r\nport = 81\r\n[log]\r\nfile = /tmp/x.log\r\n");
@@ -407,6 +423,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dtls_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_ends_and_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
