@@ -690,6 +690,12 @@ static void new_peer(cse_coap_dtls_t *d, const struct sockaddr *peer, socklen_t 
     table_insert(d, s);
 }
 
+/* A DTLS 1.x record header, in a later epoch or a ClientHello (a peer that
+ * restarted): anything else from a parked peer is dropped unread. */
+static int plausible_record(const uint8_t *buf, size_t len) {
+    return len >= 13 && buf[1] == 0xfe && ((buf[3] | buf[4]) != 0 || buf[0] == 22);
+}
+
 void cse_coap_dtls_input(cse_coap_dtls_t *d, const struct sockaddr *peer, socklen_t peer_len,
                          const uint8_t *buf, size_t len, uint64_t now) {
     uint8_t tid[18];
@@ -705,6 +711,8 @@ void cse_coap_dtls_input(cse_coap_dtls_t *d, const struct sockaddr *peer, sockle
         parked_t *p = *parked_slot(d, tid, n);
         if (p && now - p->last_active >= d->cfg.idle_timeout_ms)
             parked_drop(d, p, "idle");
+        else if (p && !plausible_record(buf, len))
+            return; /* not worth 35 KB and a restore */
         else if (p && !(s = restore(d, p)))
             return;
     }
