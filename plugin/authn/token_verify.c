@@ -258,9 +258,10 @@ void cssf_tokens_check_bearer(cssf_tokens_t *t, const char *token, int64_t now,
     }
     /* The cache first: it holds only tokens that passed every check below,
      * compared byte for byte, so a hit needs no second look at the form. */
-    size_t len = strnlen(token, CSSF_TOKEN_MAX_LEN + 1);
+    size_t len = token ? strnlen(token, CSSF_TOKEN_MAX_LEN + 1) : 0;
     cssf_token_entry_t e;
-    if (len <= CSSF_TOKEN_MAX_LEN && cssf_token_cache_get_token(t->cache, token, len, now, &e)) {
+    if (len && len <= CSSF_TOKEN_MAX_LEN &&
+        cssf_token_cache_get_token(t->cache, token, len, now, &e)) {
         if (e.kind == KIND_M2M) {
             json_decref(e.claims); /* a oneM2M token is no bearer token */
         } else if (e.kind == KIND_OPAQUE && now - e.checked >= c->introspection_interval) {

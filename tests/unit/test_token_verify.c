@@ -222,6 +222,39 @@ static void test_bad_tokens(void **state) {
     cssf_tokens_release(t);
 }
 
+/* The cached path holds a token to nbf as the first check did
+ * (from the integers its entry kept), and a token one byte off a cached
+ * one is no hit: it is verified and its signature fails. */
+static void test_cached_checks(void **state) {
+    fixture_t *f = *state;
+    cssf_tokens_t *t = tokens(f, NULL);
+    char why[192];
+    char *tok = sign(f->key, "ES256", "at+jwt", "k1",
+                     "{\"iss\":\"" ISS "\",\"sub\":\"sensor-1\",\"aud\":\"urn:onem2m:cse\","
+                     "\"exp\":1700000100,\"nbf\":1699999990,\"iat\":1699999980}");
+    assert_int_equal(check(t, tok, NOW, why), 0);
+    assert_int_equal(check(t, tok, NOW, why), 10);
+    /* a clock stepped back to before nbf (beyond the 5 s skew) */
+    assert_int_equal(check(t, tok, 1699999984, why), CSSF_TOKEN_INVALID);
+    assert_string_equal(why, "token not yet valid (nbf)");
+    assert_int_equal(check(t, tok, NOW, why), 10); /* the entry stays */
+    size_t len = strlen(tok);
+    char *other = strdup(tok);
+    other[len - 2] = other[len - 2] == 'A' ? 'B' : 'A';
+    assert_int_equal(check(t, other, NOW, why), CSSF_TOKEN_INVALID);
+    assert_string_equal(why, "bad signature");
+    other[len - 2] = '\0'; /* a prefix of the cached token */
+    assert_int_equal(check(t, other, NOW, why), CSSF_TOKEN_INVALID);
+    assert_int_equal(check(t, NULL, NOW, why), CSSF_TOKEN_INVALID);
+    assert_string_equal(why, "malformed token");
+    assert_int_equal(check(t, "", NOW, why), CSSF_TOKEN_INVALID);
+    assert_string_equal(why, "malformed token");
+    assert_int_equal(cssf_tokens_cached(t), 1);
+    free(other);
+    free(tok);
+    cssf_tokens_release(t);
+}
+
 static void test_symmetric_local_key(void **state) {
     fixture_t *f = *state;
     char text[2048], err[256];
@@ -308,6 +341,7 @@ int main(void) {
         cmocka_unit_test(test_valid_then_cached_then_expired),
         cmocka_unit_test(test_cache_entry_bounded_by_max_ttl),
         cmocka_unit_test(test_bad_tokens),
+        cmocka_unit_test(test_cached_checks),
         cmocka_unit_test(test_symmetric_local_key),
         cmocka_unit_test(test_m2m_tokens),
         cmocka_unit_test(test_create_errors),
