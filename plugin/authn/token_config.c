@@ -257,7 +257,7 @@ static int parse_das(cssf_token_config_t *c, const json_t *j, char *err, size_t 
 static int parse_limits(cssf_token_config_t *c, const json_t *s, char *err, size_t cap) {
     static const char *const cache_keys[] = {"max_entries", "max_ttl", NULL};
     static const char *const refresh_keys[] = {"min_interval", "max_age", NULL};
-    int64_t entries, timeout;
+    int64_t entries = 0, timeout = 0; /* set by the parsers below before use */
     json_t *cache = json_object_get(s, "cache");
     json_t *refresh = json_object_get(s, "jwks_refresh");
     json_t *empty = json_object();
