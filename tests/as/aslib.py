@@ -11,6 +11,7 @@ tools/install-deps.sh installs Node.js and tests/as/node_modules (npm ci).
 """
 import base64
 import json
+import select
 import os
 import signal
 import subprocess
@@ -62,11 +63,19 @@ class AuthServer:
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, cwd=AS_DIR)
         deadline = time.time() + timeout
         line = b""
+        # select() before each read: a server that hangs before printing its
+        # line must fail this start after `timeout`, not block the test forever.
         while time.time() < deadline and not line.endswith(b"\n"):
-            chunk = self.proc.stdout.readline()
+            ready, _, _ = select.select([self.proc.stdout], [], [], max(0, deadline - time.time()))
+            if not ready:
+                break
+            chunk = os.read(self.proc.stdout.fileno(), 4096)
             if not chunk:
                 break
             line += chunk
+        if not line.endswith(b"\n"):
+            self.proc.kill()
+            self.proc.wait()
         if not line.startswith(b"{"):
             self.log.seek(0)
             raise RuntimeError("server.js did not start: %r %r" % (line, self.log.read()[-2000:]))
