@@ -7,8 +7,10 @@ import re
 import socket
 import struct
 import subprocess
+import threading
+import time
 
-from cselib import BUILD_DIR
+from cselib import BUILD_DIR, check
 
 CLIENT = os.path.join(BUILD_DIR, "tools", "m2m-coap-client")
 COAP_RE = re.compile(r"listening on (coaps?)://([0-9.]+):(\d+)")
@@ -154,3 +156,45 @@ def make_certs(d, leaves):
             "-out", name + ".pem")
     return {name: (os.path.join(d, name + ".pem"), os.path.join(d, name + ".key"))
             for name in all_leaves}
+
+
+def enrol_psk_device(cse, device, aeid):
+    """Enrols device through the admin API (as the testbed's claimed admin)
+    with PSK identity DEVICE@ex.net; returns the generated key (hex)."""
+    r = cse.request("POST", "/cssf/v1/devices", origin="CAdmin", body={
+        "id": device, "aeids": [aeid], "credentials": {"psk": {"identity": device + "@ex.net"}}})
+    check(r.status == 201, "enrol " + device, r)
+    return r.json["credentials"]["psk"]["key"]
+
+
+class Session:
+    """m2m-coap-client repeating one RETRIEVE of /cse-in over a single DTLS-PSK
+    session (identity DEVICE@ex.net), every interval_ms; answers are collected
+    with their arrival time."""
+
+    def __init__(self, cse, device, key, aeid, repeat, interval_ms):
+        port = coap_ports(cse)["coaps"]
+        self.proc = subprocess.Popen(
+            [CLIENT, "--timeout", "300", "--repeat", str(repeat), "--interval", str(interval_ms),
+             "-u", device + "@ex.net", "-k", "0x" + key, "-f", aeid,
+             "coaps://127.0.0.1:%d/cse-in" % port],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            if line.startswith("code="):
+                self.lines.append((time.time(), line.strip()))
+
+    def wait_answers(self, n, timeout=15):
+        deadline = time.time() + timeout
+        while len(self.lines) < n and time.time() < deadline:
+            time.sleep(0.02)
+        check(len(self.lines) >= n, "session answered %d requests" % n, self.lines)
+
+    def finish(self, timeout=30):
+        self.proc.wait(timeout)
+        self.reader.join(5)
+        return self.proc.returncode, self.proc.stderr.read()

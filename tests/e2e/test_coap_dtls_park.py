@@ -7,10 +7,8 @@ answer."""
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,44 +20,6 @@ import cssftest  # noqa: E402
 INTERVAL_MS = 1000  # parked 100 ms after each answer, long before the next request
 
 
-def enrol(cse, device, aeid):
-    r = cse.request("POST", "/cssf/v1/devices", origin="CAdmin", body={
-        "id": device, "aeids": [aeid], "credentials": {"psk": {"identity": device + "@ex.net"}}})
-    check(r.status == 201, "enrol " + device, r)
-    return r.json["credentials"]["psk"]["key"]
-
-
-class Session:
-    """m2m-coap-client repeating one RETRIEVE over a single DTLS session."""
-
-    def __init__(self, cse, device, key, repeat):
-        port = coaplib.coap_ports(cse)["coaps"]
-        self.proc = subprocess.Popen(
-            [coaplib.CLIENT, "--timeout", "300", "--repeat", str(repeat), "--interval",
-             str(INTERVAL_MS), "-u", device + "@ex.net", "-k", "0x" + key, "-f", "C" + device,
-             "coaps://127.0.0.1:%d/cse-in" % port],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            if line.startswith("code="):
-                self.lines.append((time.time(), line.strip()))
-
-    def wait_answers(self, n, timeout=15):
-        deadline = time.time() + timeout
-        while len(self.lines) < n and time.time() < deadline:
-            time.sleep(0.02)
-        check(len(self.lines) >= n, "session answered %d requests" % n, self.lines)
-
-    def finish(self, timeout=30):
-        self.proc.wait(timeout)
-        self.reader.join(5)
-        return self.proc.returncode, self.proc.stderr.read()
-
-
 def main():
     started = time.time()
     tmp = tempfile.mkdtemp(prefix="park-")
@@ -69,8 +29,8 @@ def main():
     try:
         with Cse(plugin="cssf", plugin_opts=opts,
                  sections={"coap": coap, "log": {"level": "debug"}}) as cse:
-            key = enrol(cse, "p-dev", "Cp-dev")
-            s = Session(cse, "p-dev", key, 4)
+            key = coaplib.enrol_psk_device(cse, "p-dev", "Cp-dev")
+            s = coaplib.Session(cse, "p-dev", key, "Cp-dev", 4, INTERVAL_MS)
             rc, err = s.finish()
             check(rc != 2 and len(s.lines) == 4, "4 requests answered, 1 s apart", rc, err,
                   s.lines)
@@ -82,8 +42,8 @@ def main():
                   >= 3 and out.count("dtls session restored peer=127.0.0.1") >= 3,
                   "parked after each request, restored by the next", out[-3000:])
 
-            vkey = enrol(cse, "p-vic", "Cp-vic")
-            v = Session(cse, "p-vic", vkey, 20)
+            vkey = coaplib.enrol_psk_device(cse, "p-vic", "Cp-vic")
+            v = coaplib.Session(cse, "p-vic", vkey, "Cp-vic", 20, INTERVAL_MS)
             v.wait_answers(2)
             time.sleep(max(0.0, v.lines[-1][0] + 0.3 - time.time()))  # parked by now
             t0 = time.time()

@@ -3,14 +3,11 @@ suspended (then, after resume, removed) through the admin API, and the CSE
 closes the session it is using right away — the next request on the same
 session gets no answer — instead of waiting for an idle timeout. A device
 that is not revoked keeps its session."""
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,44 +20,6 @@ INTERVAL_MS = 100
 REPEAT = 100  # ten seconds of requests if nothing closes the session
 
 
-def enrol(cse, device, aeid):
-    r = cse.request("POST", "/cssf/v1/devices", origin="CAdmin", body={
-        "id": device, "aeids": [aeid], "credentials": {"psk": {"identity": device + "@ex.net"}}})
-    check(r.status == 201, "enrol " + device, r)
-    return r.json["credentials"]["psk"]["key"]
-
-
-class Session:
-    """m2m-coap-client repeating one RETRIEVE over a single DTLS session."""
-
-    def __init__(self, cse, device, key, aeid):
-        port = coaplib.coap_ports(cse)["coaps"]
-        self.proc = subprocess.Popen(
-            [coaplib.CLIENT, "--timeout", "300", "--repeat", str(REPEAT), "--interval",
-             str(INTERVAL_MS), "-u", device + "@ex.net", "-k", "0x" + key, "-f", aeid,
-             "coaps://127.0.0.1:%d/cse-in" % port],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            if line.startswith("code="):
-                self.lines.append((time.time(), line.strip()))
-
-    def wait_answers(self, n, timeout=10):
-        deadline = time.time() + timeout
-        while len(self.lines) < n and time.time() < deadline:
-            time.sleep(0.02)
-        check(len(self.lines) >= n, "session answered %d requests" % n, self.lines)
-
-    def finish(self, timeout=30):
-        self.proc.wait(timeout)
-        self.reader.join(5)
-        return self.proc.returncode, self.proc.stderr.read()
-
-
 def main():
     started = time.time()
     tmp = tempfile.mkdtemp(prefix="revoke-")
@@ -71,10 +30,10 @@ def main():
         with Cse(plugin="cssf", plugin_opts=opts, sections={"coap": coap}) as cse:
             for action in ("suspend", "delete"):
                 victim, bystander = "v-" + action, "b-" + action
-                vkey, bkey = enrol(cse, victim, "C" + victim), enrol(cse, bystander,
-                                                                     "C" + bystander)
-                v = Session(cse, victim, vkey, "C" + victim)
-                b = Session(cse, bystander, bkey, "C" + bystander)
+                vkey = coaplib.enrol_psk_device(cse, victim, "C" + victim)
+                bkey = coaplib.enrol_psk_device(cse, bystander, "C" + bystander)
+                v = coaplib.Session(cse, victim, vkey, "C" + victim, REPEAT, INTERVAL_MS)
+                b = coaplib.Session(cse, bystander, bkey, "C" + bystander, REPEAT, INTERVAL_MS)
                 v.wait_answers(3)
                 b.wait_answers(3)
                 t0 = time.time()
