@@ -20,55 +20,18 @@
 #include "cse/core/request.h"
 #include "cse/plugin.h"
 #include "cse/store/store.h"
+#include "tests/bench/bench_util.h"
 
 static int per_thread;
 static double get_seconds;
 static atomic_int stop_gets;
-
-/* Resident memory of this process in kB. */
-static long rss_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = atol(line + 6);
-    if (f)
-        fclose(f);
-    return kb;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int one(int op, const char *to, int ty, const char *body) {
-    cse_request_t req;
-    cse_response_t resp;
-    cse_request_init(&req);
-    cse_response_init(&resp);
-    req.op = op;
-    snprintf(req.to, sizeof(req.to), "%s", to);
-    snprintf(req.from, sizeof(req.from), "Cbench");
-    req.has_from = 1;
-    snprintf(req.rvi, sizeof(req.rvi), "3");
-    req.ty = ty;
-    req.body = body;
-    req.body_len = body ? strlen(body) : 0;
-    cse_pipeline_handle(&req, &resp);
-    int rsc = resp.rsc;
-    cse_response_clear(&resp);
-    return rsc;
-}
 
 static void *creator(void *arg) {
     long *failed = arg;
     char body[128];
     for (int i = 0; i < per_thread; i++) {
         snprintf(body, sizeof(body), "{\"m2m:cin\":{\"cnf\":\"text/plain:0\",\"con\":\"%d\"}}", i);
-        if (one(CSE_OP_CREATE, "/cse-in/bench/data", 4, body) != 2001)
+        if (bench_pipeline(CSE_OP_CREATE, "/cse-in/bench/data", 4, body) != 2001)
             (*failed)++;
     }
     return NULL;
@@ -77,7 +40,7 @@ static void *creator(void *arg) {
 static void *getter(void *arg) {
     long *count = arg;
     while (!stop_gets) {
-        if (one(CSE_OP_RETRIEVE, "/cse-in/bench/data", 0, NULL) == 2000)
+        if (bench_pipeline(CSE_OP_RETRIEVE, "/cse-in/bench/data", 0, NULL) == 2000)
             (*count)++;
     }
     return NULL;
@@ -103,19 +66,20 @@ int main(int argc, char **argv) {
         return 1;
     }
     cse_pipeline_set_insecure(1);
-    one(CSE_OP_CREATE, "/cse-in", 2,
-        "{\"m2m:ae\":{\"rn\":\"bench\",\"api\":\"Nb\",\"rr\":true,\"srv\":[\"3\"]}}");
-    one(CSE_OP_CREATE, "/cse-in/bench", 3, "{\"m2m:cnt\":{\"rn\":\"data\",\"mni\":100000}}");
+    bench_pipeline(CSE_OP_CREATE, "/cse-in", 2,
+                   "{\"m2m:ae\":{\"rn\":\"bench\",\"api\":\"Nb\",\"rr\":true,\"srv\":[\"3\"]}}");
+    bench_pipeline(CSE_OP_CREATE, "/cse-in/bench", 3,
+                   "{\"m2m:cnt\":{\"rn\":\"data\",\"mni\":100000}}");
 
-    long rss_before = rss_kb();
+    long rss_before = bench_rss_kb();
     pthread_t *t = calloc((size_t)threads, sizeof(*t));
     long *counts = calloc((size_t)threads, sizeof(*counts));
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (int i = 0; i < threads; i++)
         pthread_create(&t[i], NULL, creator, &counts[i]);
     for (int i = 0; i < threads; i++)
         pthread_join(t[i], NULL);
-    double dt = now_s() - t0;
+    double dt = bench_now_s() - t0;
     long failed = 0;
     for (int i = 0; i < threads; i++)
         failed += counts[i];
@@ -123,17 +87,17 @@ int main(int argc, char **argv) {
     printf("durable contentInstance creates: %ld in %.2fs = %.0f/s (%d threads, %ld failed)\n",
            total, dt, total / dt, threads, failed);
     printf("memory: %.0f bytes per contentInstance (RSS growth over the run)\n",
-           (rss_kb() - rss_before) * 1024.0 / (double)total);
+           (bench_rss_kb() - rss_before) * 1024.0 / (double)total);
 
     memset(counts, 0, (size_t)threads * sizeof(*counts));
-    t0 = now_s();
+    t0 = bench_now_s();
     for (int i = 0; i < threads; i++)
         pthread_create(&t[i], NULL, getter, &counts[i]);
     usleep((useconds_t)(get_seconds * 1e6));
     stop_gets = 1;
     for (int i = 0; i < threads; i++)
         pthread_join(t[i], NULL);
-    dt = now_s() - t0;
+    dt = bench_now_s() - t0;
     long gets = 0;
     for (int i = 0; i < threads; i++)
         gets += counts[i];

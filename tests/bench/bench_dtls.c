@@ -41,6 +41,7 @@
 #include "cse/core/log.h"
 #include "cse/core/pipeline.h"
 #include "cse/store/store.h"
+#include "tests/bench/bench_util.h"
 
 #define PSK "0123456789abcdef"
 
@@ -160,49 +161,12 @@ static double server_cpu_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long rss_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = atol(line + 6);
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 /* RSS once freed memory went back to the system (both arenas). */
 static long rss_trimmed_kb(void) {
     pthread_mutex_lock(&S.lock);
     malloc_trim(0);
     pthread_mutex_unlock(&S.lock);
-    return rss_kb();
-}
-
-static int pipeline(int op, const char *to, int ty, const char *body) {
-    cse_request_t req;
-    cse_response_t resp;
-    cse_request_init(&req);
-    cse_response_init(&resp);
-    req.op = op;
-    snprintf(req.to, sizeof(req.to), "%s", to);
-    snprintf(req.from, sizeof(req.from), "Cbench");
-    req.has_from = 1;
-    snprintf(req.rvi, sizeof(req.rvi), "3");
-    req.ty = ty;
-    req.body = body;
-    req.body_len = body ? strlen(body) : 0;
-    cse_pipeline_handle(&req, &resp);
-    int rsc = resp.rsc;
-    cse_response_clear(&resp);
-    return rsc;
+    return bench_rss_kb();
 }
 
 static cse_coap_client_t *open_client(int dtls) {
@@ -323,10 +287,10 @@ static int counts(int *parked) {
 /* n devices from index first; prints the rate; returns failures. */
 static long raw_sessions(uint32_t first, uint32_t n, const char *what) {
     long failed = 0;
-    double cpu0 = server_cpu_s(), t0 = now_s();
+    double cpu0 = server_cpu_s(), t0 = bench_now_s();
     for (uint32_t i = 0; i < n; i++)
         failed += raw_session(first + i) != 0;
-    double dt = now_s() - t0, cpu = server_cpu_s() - cpu0;
+    double dt = bench_now_s() - t0, cpu = server_cpu_s() - cpu0;
     if (what)
         printf("%-44s %8.0f /s  server CPU %.0f us each  (%u, %ld failed)\n", what, (double)n / dt,
                cpu * 1e6 / n, n, failed);
@@ -351,11 +315,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     cse_pipeline_set_insecure(1);
-    pipeline(CSE_OP_CREATE, "/cse-in", 2,
-             "{\"m2m:ae\":{\"rn\":\"bench\",\"api\":\"Nb\",\"rr\":true,\"srv\":[\"3\"]}}");
-    pipeline(CSE_OP_CREATE, "/cse-in/bench", 3, "{\"m2m:cnt\":{\"rn\":\"data\"}}");
-    if (pipeline(CSE_OP_CREATE, "/cse-in/bench/data", 4,
-                 "{\"m2m:cin\":{\"rn\":\"c1\",\"cnf\":\"text/plain:0\",\"con\":\"21.5\"}}") !=
+    bench_pipeline(CSE_OP_CREATE, "/cse-in", 2,
+                   "{\"m2m:ae\":{\"rn\":\"bench\",\"api\":\"Nb\",\"rr\":true,\"srv\":[\"3\"]}}");
+    bench_pipeline(CSE_OP_CREATE, "/cse-in/bench", 3, "{\"m2m:cnt\":{\"rn\":\"data\"}}");
+    if (bench_pipeline(CSE_OP_CREATE, "/cse-in/bench/data", 4,
+                       "{\"m2m:cin\":{\"rn\":\"c1\",\"cnf\":\"text/plain:0\",\"con\":\"21.5\"}}") !=
         2001) {
         fprintf(stderr, "bench_dtls: cannot create the contentInstance\n");
         return 1;
@@ -377,10 +341,10 @@ int main(int argc, char **argv) {
         cse_coap_client_t *c = open_client(dtls);
         get_cin(c);
         long n = 0;
-        double cpu0 = server_cpu_s(), t0 = now_s();
-        for (; now_s() - t0 < secs; n++)
+        double cpu0 = server_cpu_s(), t0 = bench_now_s();
+        for (; bench_now_s() - t0 < secs; n++)
             get_cin(c);
-        double dt = now_s() - t0, cpu = server_cpu_s() - cpu0;
+        double dt = bench_now_s() - t0, cpu = server_cpu_s() - cpu0;
         rate[dtls] = (double)n / dt;
         printf("%-44s %8.0f /s  server CPU %.1f us each\n",
                dtls ? "GET contentInstance, DTLS-PSK session" : "GET contentInstance, plain CoAP",
@@ -391,10 +355,10 @@ int main(int argc, char **argv) {
 
     /* 2. full handshakes (project client: DRBG seeding per client is client-side) */
     long n = 0;
-    double cpu0 = server_cpu_s(), t0 = now_s();
-    for (; now_s() - t0 < secs; n++)
+    double cpu0 = server_cpu_s(), t0 = bench_now_s();
+    for (; bench_now_s() - t0 < secs; n++)
         cse_coap_client_close(open_client(1));
-    double dt = now_s() - t0, cpu = server_cpu_s() - cpu0;
+    double dt = bench_now_s() - t0, cpu = server_cpu_s() - cpu0;
     printf("%-44s %8.0f /s  server CPU %.1f us each  (%.0f /s per core)\n",
            "DTLS-PSK handshake + close_notify", (double)n / dt, cpu * 1e6 / (double)n,
            (double)n / cpu);
@@ -428,8 +392,8 @@ int main(int argc, char **argv) {
     get_cin(c);
     long restores = 0;
     double restore_cpu = 0;
-    t0 = now_s();
-    for (; now_s() - t0 < secs && restores < 200; restores++) {
+    t0 = bench_now_s();
+    for (; bench_now_s() - t0 < secs && restores < 200; restores++) {
         for (int i = 0; i < 100 && counts(&parked) > 0; i++)
             usleep(2000); /* wait until it is parked */
         cpu0 = server_cpu_s();
