@@ -99,8 +99,10 @@ int cssf_scope_map_parse(const json_t *scopes, cssf_scope_map_t *out, char *err,
     const char *scope;
     json_t *v;
     json_object_foreach((json_t *)scopes, scope, v) {
-        if (!*scope || strchr(scope, ' ') || strchr(scope, '"') || strchr(scope, '\\'))
+        if (!*scope || strchr(scope, ' ') || strchr(scope, '"') || strchr(scope, '\\')) {
+            cssf_scope_map_clear(out); /* grants of earlier scopes */
             return fail(err, err_cap, "scopes: invalid scope name '%.100s'", scope);
+        }
         size_t k = json_is_array(v) ? json_array_size(v) : 1;
         if (k == 0 || out->n + k > CSSF_SCOPE_MAX_GRANTS) {
             cssf_scope_map_clear(out);

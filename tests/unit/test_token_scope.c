@@ -41,6 +41,9 @@ static void test_parse_errors(void **state) {
         {"{\"a\": {\"ops\": [\"CREATE\"], \"path\": \"/\"}}", "unknown key 'path'"},
         {"{\"a b\": {\"ops\": [\"CREATE\"]}}", "invalid scope name"},
         {"{\"\": {\"ops\": [\"CREATE\"]}}", "invalid scope name"},
+        /* a bad name after a good scope: the good scope's grant is freed (ASan) */
+        {"{\"a\": {\"ops\": [\"CREATE\"]}, \"b c\": {\"ops\": [\"CREATE\"]}}",
+         "invalid scope name"},
         {"{\"a\": []}", "expected 1 to 256 grants"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
