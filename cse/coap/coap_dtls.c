@@ -399,7 +399,7 @@ static void account(cse_coap_dtls_t *d, const session_t *s, int kind) {
     cse_evt_accounting_t ev;
     fill_sec(s, &sec);
     memset(&ev, 0, sizeof(ev));
-    ev.version = 1;
+    ev.version = 2;
     ev.kind = kind;
     ev.sec = &sec;
     ev.originator = sec.assoc_identity;

@@ -388,6 +388,7 @@ static void do_create(cse_request_t *req, cse_response_t *resp, int rcn, int64_t
     if (commit_and_wait(&txn, resp) == 0) {
         resp->rsc = CSE_RSC_CREATED;
         set_body(resp, body, len);
+        snprintf(resp->aei, sizeof(resp->aei), "%s", aei);
     } else {
         free(body);
         resp->location[0] = '\0';
@@ -623,7 +624,7 @@ static void account(const cse_request_t *req, const cse_response_t *resp, int op
         return;
     cse_evt_accounting_t ev;
     memset(&ev, 0, sizeof(ev));
-    ev.version = 1;
+    ev.version = 2;
     ev.kind = CSE_ACCT_REQUEST;
     ev.sec = &req->sec;
     ev.originator = req->originator[0] ? req->originator : (req->has_from ? req->from : "");
@@ -636,6 +637,8 @@ static void account(const cse_request_t *req, const cse_response_t *resp, int op
     ev.decision_reason = resp->decision[0] ? resp->decision : resp->reason ? resp->reason : "";
     ev.bytes_in = req->body_len;
     ev.bytes_out = resp->body_len;
+    if (resp->rsc == CSE_RSC_CREATED && resp->aei[0])
+        ev.aei = resp->aei; /* an AE registration: the plugin may account it */
     cse_plugin_host_run(CSE_EVT_ACCOUNTING, &ev);
 }
 

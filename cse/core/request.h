@@ -72,6 +72,7 @@ typedef struct cse_response {
     int authorized; /* -1 not reached, 0 denied, 1 permitted */
     char decision[256];
     char *www_authenticate; /* malloc'd challenge of a plugin's denial (HTTP header), or NULL */
+    char aei[80]; /* AE-ID assigned by a successful AE CREATE (ACCOUNTING), "" otherwise */
 } cse_response_t;
 
 void cse_request_init(cse_request_t *req);

@@ -418,7 +418,7 @@ static void account(cse_http_tls_conn_t *tc, const struct sockaddr *peer, sockle
     }
     cse_evt_accounting_t ev;
     memset(&ev, 0, sizeof(ev));
-    ev.version = 1;
+    ev.version = 2;
     ev.kind = kind;
     ev.sec = &sec;
     ev.originator = tc->identity;

@@ -265,7 +265,7 @@ enum cse_accounting_kind {
 
 /* ACCOUNTING: after a response was sent. Must not block. Result ignored. */
 typedef struct cse_evt_accounting {
-    int version; /* 1 */
+    int version; /* 2 (fields marked v2 are read only when version >= 2) */
     int kind; /* enum cse_accounting_kind */
     const cse_security_context_t *sec;
     const char *originator;
@@ -277,7 +277,11 @@ typedef struct cse_evt_accounting {
     int authorized; /* the AUTHORIZE decision, -1 if not reached */
     const char *decision_reason; /* matching rule or denial reason */
     uint64_t bytes_in, bytes_out;
-    void *reserved[8];
+    /* v2: the AE-ID a successful AE registration (CREATE ty 2, rsc 2001) was
+     * assigned, whatever From said ("C", "S", empty); NULL otherwise. Took the
+     * first reserved slot (layout unchanged). */
+    const char *aei;
+    void *reserved[7];
 } cse_evt_accounting_t;
 
 /* RELOAD: SIGHUP. The plugin re-reads its policy; DENY keeps the old one. */

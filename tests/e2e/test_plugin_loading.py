@@ -85,6 +85,22 @@ def test_record_plugin():
         acct = wait_for(rec, lambda x: x["event"] == "accounting" and x.get("rqi") == "rq-e2e-1",
                         "accounting")
         check(acct[0]["rsc"] == 2000 and acct[0]["authorized"] == 1, "ACCOUNTING outputs", acct)
+        check(acct[0]["version"] == 2 and acct[0]["aei"] is None, "ACCOUNTING v2, no AE-ID", acct)
+
+        # A successful AE registration tells the AE-ID it was assigned (From "C").
+        r = cse.create("/cse-in", 2, {"m2m:ae": {"rn": "recae", "api": "Nrec", "rr": False,
+                                                 "srv": ["3"]}}, origin="C", rqi="rq-e2e-ae")
+        check(r.rsc == 2001, "AE registered", r)
+        aei = r.json["m2m:ae"]["aei"]
+        acct = wait_for(rec, lambda x: x["event"] == "accounting" and x.get("rqi") == "rq-e2e-ae",
+                        "accounting of the registration")
+        check(acct[0]["aei"] == aei and aei.startswith("C"), "ACCOUNTING carries the AE-ID", acct)
+        r = cse.create("/cse-in", 2, {"m2m:ae": {"rn": "recae", "api": "Nrec", "rr": False,
+                                                 "srv": ["3"]}}, origin="C", rqi="rq-e2e-ae2")
+        check(r.rsc != 2001, "same rn refused", r)
+        acct = wait_for(rec, lambda x: x["event"] == "accounting" and x.get("rqi") == "rq-e2e-ae2",
+                        "accounting of the refused registration")
+        check(acct[0]["aei"] is None, "no AE-ID for a failed registration", acct)
 
         cse.signal(signal.SIGHUP)
         reload = wait_for(rec, lambda x: x["event"] == "reload", "RELOAD after SIGHUP")

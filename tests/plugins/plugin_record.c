@@ -215,6 +215,8 @@ static void on_accounting(line_t *l, const cse_evt_accounting_t *e) {
     line_str(l, "rqi", e->rqi);
     line_int(l, "rsc", e->rsc);
     line_int(l, "authorized", e->authorized);
+    if (e->version >= 2)
+        line_str(l, "aei", e->aei);
 }
 
 static void on_reload(record_state_t *st, line_t *l, cse_evt_reload_t *e, int r,
