@@ -28,6 +28,7 @@
 #include "plugin/authn/token_events.h"
 #include "plugin/authz/authorize.h"
 #include "plugin/cssf_options.h"
+#include "plugin/data/aeid_reservations.h"
 #include "plugin/data/audit.h"
 #include "plugin/data/audit_line.h"
 #include "plugin/data/policy.h"
@@ -59,12 +60,13 @@ typedef struct cssf_state {
     cssf_policy_holder_t policy;
     cssf_audit_t *audit;
     cssf_authz_t *authz;
-    cssf_aaa_t *aaa;             /* NULL without radius_* servers */
-    cssf_registry_t *registry;   /* devices (plugin/data/registry*) */
-    cssf_sessions_t *sessions;   /* open sessions per identity, for revocation */
-    cssf_admin_t *admin;         /* /cssf/v1 (plugin/admin) */
-    pthread_mutex_t reload_lock; /* RELOAD and the admin's policy apply, one at a time */
-    cssf_token_holder_t tokens;  /* bearer and oneM2M tokens (the policy's tokens section) */
+    cssf_aaa_t *aaa;                    /* NULL without radius_* servers */
+    cssf_registry_t *registry;          /* devices (plugin/data/registry*) */
+    cssf_aeid_reservations_t *reserved; /* AE-IDs registered inside an association */
+    cssf_sessions_t *sessions;          /* open sessions per identity, for revocation */
+    cssf_admin_t *admin;                /* /cssf/v1 (plugin/admin) */
+    pthread_mutex_t reload_lock;        /* RELOAD and the admin's policy apply, one at a time */
+    cssf_token_holder_t tokens;         /* bearer and oneM2M tokens (the policy's tokens section) */
 } cssf_state_t;
 
 CSE_PLUGIN_EXPORT int cse_plugin_version(int count, const int *supported) {
@@ -117,11 +119,14 @@ static void audit(cssf_state_t *st, const cssf_audit_record_t *r) {
 
 /* --- AUTHENTICATE ---------------------------------------------------------- */
 
-/* 1 if an <AE> with this ri is registered. The host's lookup also
- * resolves structured paths, so the answer is checked to be an AE whose
- * ri is exactly ri (an AE's ri is its AE-ID, never a path). */
+/* CSSF_AE_* for ri: reserved AE-IDs first (no resource read needed), then
+ * the host's lookup. That also resolves structured paths, so the answer is
+ * checked to be an AE whose ri is exactly ri (an AE's ri is its AE-ID,
+ * never a path). */
 static int ae_registered(void *ctx, const char *ri) {
-    (void)ctx;
+    cssf_state_t *st = ctx;
+    if (cssf_aeid_reservations_has(st->reserved, ri))
+        return CSSF_AE_RESERVED;
     char *text = NULL;
     uint64_t revision = 0;
     if (strchr(ri, '/') || cse_resource_get(ri, UINT64_MAX, &revision, &text) != 0 || !text)
@@ -131,7 +136,7 @@ static int ae_registered(void *ctx, const char *ri) {
     const char *got = json_string_value(json_object_get(res, "ri"));
     int is_ae = json_integer_value(json_object_get(res, "ty")) == 2 && got && strcmp(got, ri) == 0;
     json_decref(res);
-    return is_ae;
+    return is_ae ? CSSF_AE_REGISTERED : CSSF_AE_UNKNOWN;
 }
 
 static int deny_with(int *rsc_out, char **reason_out, int rsc, const char *reason) {
@@ -176,7 +181,7 @@ static void authenticate(cssf_state_t *st, const cssf_policy_t *pol,
     default:
         break;
     }
-    cssf_authn_decide(pol, &req, ae_registered, NULL, d);
+    cssf_authn_decide(pol, &req, ae_registered, st, d);
 }
 
 static int on_authenticate(int event, void *data, void *userdata) {
@@ -279,7 +284,16 @@ static int on_authorize(int event, void *data, void *userdata) {
     return deny_with(&ev->rsc, &ev->reason, rsc, decision[0] ? decision : "access denied");
 }
 
-/* --- REGISTER_AE ----------------------------------------------------------- */
+/* --- REGISTER_AE / DEREGISTER_AE ------------------------------------------ */
+
+/* How an authenticated registration was authenticated (for the reservation). */
+static const char *registration_method(const cse_security_context_t *sec, const char *basic) {
+    if (basic)
+        return "radius-basic";
+    if (sec && sec->assoc_method != CSE_ASSOC_NONE)
+        return cssf_audit_method_name(sec->assoc_method);
+    return sec && (sec->bearer_token || sec->onem2m_tokens) ? "token" : "plugin";
+}
 
 static int on_register_ae(int event, void *data, void *userdata) {
     cssf_state_t *st = userdata;
@@ -303,6 +317,15 @@ static int on_register_ae(int event, void *data, void *userdata) {
                                        &source};
     cssf_registration_decision_t d;
     cssf_registration_check(pol, &req, &d);
+    /* Stored before the AE is: an acknowledged registration is never
+     * claimable without its association, even after a crash. */
+    if (!d.deny && ev->authenticated &&
+        cssf_aeid_reservations_add(
+            st->reserved, ev->aei, req.assoc_identity ? req.assoc_identity : "",
+            registration_method(sec, basic), d.reason, sizeof(d.reason)) < 0) {
+        d.deny = 1;
+        d.rsc = 5000;
+    }
     int result = CSE_PLUGIN_OK;
     if (d.deny) {
         cssf_audit_record_t r = {.event = "register",
@@ -318,6 +341,17 @@ static int on_register_ae(int event, void *data, void *userdata) {
     }
     cssf_policy_release(pol);
     return result;
+}
+
+static int on_deregister_ae(int event, void *data, void *userdata) {
+    (void)event;
+    cssf_state_t *st = userdata;
+    cse_evt_deregister_ae_t *ev = data;
+    char err[160];
+    if (ev && ev->version >= 1 && ev->aei &&
+        cssf_aeid_reservations_remove(st->reserved, ev->aei, err, sizeof(err)) < 0)
+        cse_log(CSE_LOG_WARN, "cssf: AE %s deregistered: %s (it stays reserved)", ev->aei, err);
+    return CSE_PLUGIN_OK;
 }
 
 /* --- ACCOUNTING ------------------------------------------------------------ */
@@ -614,7 +648,8 @@ static int open_registry(cssf_state_t *st, char *err, size_t err_cap) {
         snprintf(key, sizeof(key), "%.4000s/master.key", file_store ? dirname(dir) : dir);
     }
     cssf_registry_options_t ro = {file_store ? db : ":memory:", key, cse_host_cse_id()};
-    if (cssf_registry_open(&ro, &st->registry, err, err_cap) < 0)
+    if (cssf_registry_open(&ro, &st->registry, err, err_cap) < 0 ||
+        cssf_aeid_reservations_open(ro.db_path, &st->reserved, err, err_cap) < 0)
         return -1;
     cssf_admin_config_t ac = {st->registry,
                               st->audit,
@@ -674,6 +709,7 @@ static void state_free(cssf_state_t *st) {
         return;
     cssf_admin_destroy(st->admin);
     cssf_registry_close(st->registry);
+    cssf_aeid_reservations_close(st->reserved);
     cssf_sessions_destroy(st->sessions);
     cssf_aaa_destroy(st->aaa); /* queues the Stop of open sessions */
     cssf_audit_close(st->audit);
@@ -689,10 +725,11 @@ static const struct {
     int event;
     cse_plugin_callback_fn fn;
 } callbacks[] = {
-    {CSE_EVT_AUTHENTICATE, on_authenticate}, {CSE_EVT_AUTHORIZE, on_authorize},
-    {CSE_EVT_REGISTER_AE, on_register_ae},   {CSE_EVT_ACCOUNTING, on_accounting},
-    {CSE_EVT_RELOAD, on_reload_serialized},  {CSE_EVT_PSK_LOOKUP, on_psk_lookup},
-    {CSE_EVT_CERT_CHECK, on_cert_check},     {CSE_EVT_HTTP_ROUTE, on_http_route},
+    {CSE_EVT_AUTHENTICATE, on_authenticate},   {CSE_EVT_AUTHORIZE, on_authorize},
+    {CSE_EVT_REGISTER_AE, on_register_ae},     {CSE_EVT_ACCOUNTING, on_accounting},
+    {CSE_EVT_RELOAD, on_reload_serialized},    {CSE_EVT_PSK_LOOKUP, on_psk_lookup},
+    {CSE_EVT_CERT_CHECK, on_cert_check},       {CSE_EVT_HTTP_ROUTE, on_http_route},
+    {CSE_EVT_DEREGISTER_AE, on_deregister_ae},
 };
 
 CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,

@@ -150,9 +150,11 @@ static void decide_claimed(const cssf_policy_t *pol, const cssf_authn_request_t 
         out->trusted_claim = 1;
         return;
     }
-    if (is_ae_create(req))
-        return;
-    if (!registered || registered(ctx, ri) != 1)
+    int known = registered ? registered(ctx, ri) : CSSF_AE_UNKNOWN;
+    if (known == CSSF_AE_RESERVED)
+        deny(out, 4106, "AE '%.64s' registered inside a security association: it must use one",
+             req->from);
+    else if (!is_ae_create(req) && known != CSSF_AE_REGISTERED)
         deny(out, 4106, "originator '%.64s' is not a registered AE", req->from);
 }
 

@@ -43,7 +43,14 @@ typedef struct cssf_authn_decision {
     int unauth_rule;   /* index of the unauthenticated rule that let it in, else -1 */
 } cssf_authn_decision_t;
 
-/* 1 if an <AE> with resource identifier ri is registered, 0 if not. */
+/* Answers of the registered-AE callback. */
+enum {
+    CSSF_AE_UNKNOWN = 0,    /* no <AE> with this AE-ID */
+    CSSF_AE_REGISTERED = 1, /* registered without a security association */
+    CSSF_AE_RESERVED = 2,   /* registered inside one (registered or not now): claims refused */
+};
+
+/* CSSF_AE_* for the AE whose resource identifier (AE-ID) is ri. */
 typedef int (*cssf_ae_registered_fn)(void *ctx, const char *ri);
 
 /* Decides req under pol (see docs/policies.md, "Who is the originator"). */

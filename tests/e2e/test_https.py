@@ -221,8 +221,10 @@ def test_revocation_closes_connection(env, cse):
 
 
 def test_plain_http_beside(env, cse):
+    r = cse.create("/cse-in", 2, cssftest.ae("plain", acpi=env["acpi"]), origin="Cplain")
+    check(r.rsc == 2001, "plain HTTP on the same CSE (optional there): registration", r)
     r = cse.retrieve("/cse-in/dev1", origin="Cdev1")
-    check(r.rsc == 2000, "plain HTTP on the same CSE (optional there): the ACP permits", r)
+    check(r.rsc == 4106, "an AE registered over mutual TLS is not claimable there", r)
     line = cssftest.wait_audit(cse, lambda l: l["event"] == "request" and l["binding"] == "http")
     check(line["method"] == "none" and line["identity"] is None, "no association", line)
 

@@ -33,6 +33,9 @@ static const char *const policy_text =
 /* Registered AEs for the lookup callback. */
 static int registered(void *ctx, const char *ri) {
     (void)ctx;
+    if (strcmp(ri, "Cdtls1") == 0 ||
+        strcmp(ri, "Cgone") == 0) /* registered inside an association */
+        return CSSF_AE_RESERVED;
     return strcmp(ri, "Csensor1") == 0 || strcmp(ri, "Cgw7") == 0 || strcmp(ri, "Sglobal") == 0;
 }
 
@@ -118,6 +121,12 @@ static const authn_case_t cases[] = {
      0, 0, 0, 0, 0, NULL},
     {"optional: unregistered AE may not create a container", OPT, 0, HTTP, NONE, NULL, "Cghost", C,
      3, "cse-in", 1, 4106, 0, 0, 0, NULL},
+    {"optional: AE registered inside an association is not claimable", OPT, 0, HTTP, NONE, NULL,
+     "Cdtls1", R, 0, "cse-in/x", 1, 4106, 0, 0, 0, "must use one"},
+    {"optional: nor in its SP-relative form", OPT, 0, HTTP, NONE, NULL, "/id-in/Cdtls1", U, 0,
+     "cse-in/x", 1, 4106, 0, 0, 0, "must use one"},
+    {"optional: a reserved AE-ID cannot be re-registered by a claim", OPT, 0, HTTP, NONE, NULL,
+     "Cgone", C, 2, "cse-in", 1, 4106, 0, 0, 0, "must use one"},
     {"optional: CSE-ID", OPT, 0, HTTP, NONE, NULL, "/id-in", R, 0, "cse-in", 1, 4107, 0, 0, 0,
      NULL},
     {"optional: other CSE-ID", OPT, 0, HTTP, NONE, NULL, "/id-mn", R, 0, "cse-in", 1, 4107, 0, 0, 0,

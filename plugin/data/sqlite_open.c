@@ -1,0 +1,25 @@
+/* The plugin's SQLite connections (see sqlite_open.h). */
+#include "plugin/data/sqlite_open.h"
+
+#include <stdio.h>
+
+int cssf_sqlite_open(const char *path, const char *schema, const char *what, sqlite3 **db,
+                     char *err, size_t err_cap) {
+    *db = NULL;
+    sqlite3 *h = NULL;
+    int rc = sqlite3_open_v2(
+        path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(h, CSSF_SQLITE_BUSY_TIMEOUT_MS);
+        rc = sqlite3_exec(h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL);
+    }
+    if (rc == SQLITE_OK && schema)
+        rc = sqlite3_exec(h, schema, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, err_cap, "%s %s: %s", what, path, h ? sqlite3_errmsg(h) : "cannot open");
+        sqlite3_close_v2(h);
+        return -1;
+    }
+    *db = h;
+    return 0;
+}
