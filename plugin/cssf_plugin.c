@@ -34,6 +34,7 @@
 #include "plugin/data/policy.h"
 #include "plugin/data/policy_apply.h"
 #include "plugin/data/policy_snapshot.h"
+#include "plugin/data/radius_secrets.h"
 #include "plugin/data/registry.h"
 #include "plugin/data/registry_events.h"
 #include "plugin/data/registry_sessions.h"
@@ -447,6 +448,41 @@ static int on_psk_lookup(int event, void *data, void *userdata) {
     return result;
 }
 
+/* --- RADIUS shared secrets: sealed in the registry, else the INI's --------- */
+
+static int sealed_radius_secret(void *ctx, const char *name, uint8_t *out, size_t cap,
+                                size_t *len) {
+    return cssf_radius_secrets_get(ctx, name, out, cap, len);
+}
+
+/* Puts the right secrets in use: all of them (name NULL) or one. */
+static void resolve_radius_secrets(cssf_state_t *st, const char *name, int warn) {
+    if (st->aaa && st->registry)
+        cssf_aaa_resolve_secrets(st->aaa, sealed_radius_secret, st->registry, name, warn);
+}
+
+static void admin_radius_changed(void *ctx, const char *name) {
+    resolve_radius_secrets(ctx, name, 0);
+}
+
+static void admin_radius_servers(void *ctx, json_t *list) {
+    cssf_state_t *st = ctx;
+    cssf_aaa_secret_info_t info[2 * CSSF_RADIUS_MAX_SERVERS + 1];
+    size_t n = cssf_aaa_secret_sources(st->aaa, info, sizeof(info) / sizeof(info[0]));
+    for (size_t i = 0; i < n; i++) {
+        json_t *roles = json_array();
+        if (info[i].auth)
+            json_array_append_new(roles, json_string("auth"));
+        if (info[i].acct)
+            json_array_append_new(roles, json_string("acct"));
+        if (!info[i].auth && !info[i].acct)
+            json_array_append_new(roles, json_string("psk"));
+        json_array_append_new(list,
+                              json_pack("{s:s,s:o,s:s}", "name", info[i].name, "roles", roles,
+                                        "in_use", cssf_aaa_secret_source_name(info[i].source)));
+    }
+}
+
 /* --- policy loading and RELOAD --------------------------------------------- */
 
 /* Loads and applies the policy directory; logs every problem. Returns a
@@ -509,6 +545,7 @@ static int on_reload(int event, void *data, void *userdata) {
         return CSE_PLUGIN_DENY;
     }
     cssf_audit_set_keep(st->audit, pol->audit_keep);
+    resolve_radius_secrets(st, NULL, 0); /* a sealed secret changed behind the API wins now */
     size_t nacps = pol->nacps;
     cssf_token_holder_commit(&st->tokens);
     cssf_policy_holder_publish(&st->policy, pol);
@@ -656,7 +693,8 @@ static int open_registry(cssf_state_t *st, char *err, size_t err_cap) {
                               st->opts.audit_file,
                               st->opts.policy_dir,
                               policy_defaults(&st->opts),
-                              {admin_authenticate, admin_reload, admin_revoked, admin_health, st}};
+                              {admin_authenticate, admin_reload, admin_revoked, admin_health, st,
+                               admin_radius_servers, admin_radius_changed}};
     if (!(st->sessions = cssf_sessions_create()) || !(st->admin = cssf_admin_create(&ac))) {
         snprintf(err, err_cap, "out of memory");
         return -1;
@@ -797,6 +835,7 @@ CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
         cse_log(CSE_LOG_ERROR, "cssf: device registry: %s", err);
         goto fail;
     }
+    resolve_radius_secrets(st, NULL, 1);
     for (size_t i = 0; i < sizeof(callbacks) / sizeof(callbacks[0]); i++) {
         if (cse_callback_register(plugin, callbacks[i].event, callbacks[i].fn, st) != 0) {
             cse_log(CSE_LOG_ERROR, "cssf: cannot register callback for event %d",

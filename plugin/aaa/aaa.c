@@ -20,6 +20,17 @@
 #define CACHE_ENTRIES 4096
 #define MAX_SESSIONS 65536
 #define SHUTDOWN_FLUSH_MS 2000
+#define SECRETS_MAX (2 * CSSF_RADIUS_MAX_SERVERS + 1)
+
+/* Where a shared secret (or the PSK-lookup password) comes from: the
+ * plaintext of the configuration is the fallback of a sealed one. */
+typedef struct secret_slot {
+    char name[216]; /* "127.0.0.1:1812", or CSSF_AAA_PSK_PASSWORD_NAME */
+    int auth, acct;
+    char *fallback; /* plaintext from the INI file, or NULL */
+    int fallback_source;
+    int source; /* CSSF_AAA_SECRET_*, what is in use */
+} secret_slot_t;
 
 struct cssf_aaa {
     cssf_radius_client_t *radius;
@@ -29,7 +40,10 @@ struct cssf_aaa {
     uint8_t cache_key[32]; /* keys credential digests; random per process */
     unsigned cache_ttl_s;
     int psk, basic, psk_format;
-    char *psk_password;
+    char *psk_password; /* under secret_lock; NULL: lookups fail closed */
+    secret_slot_t slots[SECRETS_MAX];
+    size_t nslots;
+    pthread_mutex_t secret_lock; /* psk_password, slots[].source */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stopping, ticking;
@@ -76,6 +90,51 @@ static void emit_to_queue(void *ctx, const cssf_radius_acct_t *rec) {
     (void)cssf_acct_queue_push(a->queue, rec);
 }
 
+static void free_secret(char *s) {
+    if (s) {
+        mbedtls_platform_zeroize(s, strlen(s));
+        free(s);
+    }
+}
+
+/* The slot of name, added if new (NULL when full). */
+static secret_slot_t *slot_of(cssf_aaa_t *a, const char *name) {
+    for (size_t i = 0; i < a->nslots; i++)
+        if (strcmp(a->slots[i].name, name) == 0)
+            return &a->slots[i];
+    if (a->nslots == SECRETS_MAX)
+        return NULL;
+    secret_slot_t *s = &a->slots[a->nslots++];
+    snprintf(s->name, sizeof s->name, "%s", name);
+    return s;
+}
+
+/* Records each server's name and plaintext fallback (inline, else the
+ * file's). Malformed specs are left to the RADIUS client to report. */
+static int note_servers(cssf_aaa_t *a, char *const *specs, size_t n, int acct, const char *file) {
+    for (size_t i = 0; i < n; i++) {
+        char name[216];
+        const char *inline_secret;
+        if (cssf_aaa_server_split(specs[i], name, sizeof name, &inline_secret) != 0)
+            continue;
+        secret_slot_t *s = slot_of(a, name);
+        if (!s)
+            continue;
+        s->auth |= !acct;
+        s->acct |= acct;
+        if (s->fallback)
+            continue;
+        const char *fb = inline_secret && *inline_secret ? inline_secret : file;
+        if (fb && !(s->fallback = strdup(fb)))
+            return -1;
+        s->fallback_source = !fb          ? CSSF_AAA_SECRET_NONE
+                             : fb == file ? CSSF_AAA_SECRET_FILE
+                                          : CSSF_AAA_SECRET_INLINE;
+        s->source = s->fallback_source;
+    }
+    return 0;
+}
+
 static void *ticker_main(void *arg) {
     cssf_aaa_t *a = arg;
     pthread_mutex_lock(&a->lock);
@@ -113,11 +172,11 @@ void cssf_aaa_destroy(cssf_aaa_t *a) {
     cssf_acct_queue_close(a->queue);
     cssf_radius_destroy(a->radius);
     cssf_aaa_cache_destroy(a->cache);
-    if (a->psk_password) {
-        mbedtls_platform_zeroize(a->psk_password, strlen(a->psk_password));
-        free(a->psk_password);
-    }
+    free_secret(a->psk_password);
+    for (size_t i = 0; i < a->nslots; i++)
+        free_secret(a->slots[i].fallback);
     mbedtls_platform_zeroize(a->cache_key, sizeof a->cache_key);
+    pthread_mutex_destroy(&a->secret_lock);
     pthread_cond_destroy(&a->wake);
     pthread_mutex_destroy(&a->lock);
     free(a);
@@ -177,6 +236,7 @@ int cssf_aaa_create(const cssf_aaa_config_t *cfg, const char *nas_default, cssf_
         return -1;
     }
     pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->secret_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -188,6 +248,16 @@ int cssf_aaa_create(const cssf_aaa_config_t *cfg, const char *nas_default, cssf_
     a->cache_ttl_s = cfg->cache_ttl;
     if (cfg->psk_password && !(a->psk_password = strdup(cfg->psk_password)))
         goto oom;
+    if (note_servers(a, cfg->auth_servers, cfg->n_auth, 0, cfg->secret) != 0 ||
+        note_servers(a, cfg->acct_servers, cfg->n_acct, 1, cfg->secret) != 0)
+        goto oom;
+    if (a->psk) {
+        secret_slot_t *s = slot_of(a, CSSF_AAA_PSK_PASSWORD_NAME);
+        if (!s || (cfg->psk_password && !(s->fallback = strdup(cfg->psk_password))))
+            goto oom;
+        s->fallback_source = s->source =
+            cfg->psk_password ? CSSF_AAA_SECRET_INLINE : CSSF_AAA_SECRET_NONE;
+    }
     if (cssf_radius_random(a->cache_key, sizeof a->cache_key) != 0 ||
         !(a->cache = cssf_aaa_cache_create(CACHE_ENTRIES)))
         goto oom;
@@ -345,10 +415,22 @@ int cssf_aaa_psk_lookup(cssf_aaa_t *a, const char *identity, const struct sockad
     cache_key(a, "psk", identity, NULL, ck);
     if (cssf_aaa_cache_get(a->cache, ck, key, cap, len, mono_ms()))
         return 0;
+    char pw[CSSF_RADIUS_PASSWORD_MAX + 1] = "";
+    pthread_mutex_lock(&a->secret_lock);
+    if (a->psk_password)
+        snprintf(pw, sizeof pw, "%s", a->psk_password);
+    pthread_mutex_unlock(&a->secret_lock);
+    if (!pw[0]) {
+        cssf_radius_reply_clear(&r);
+        snprintf(reason, reason_cap,
+                 "no RADIUS PSK-lookup password; set one with cssfctl radius set-secret %s",
+                 CSSF_AAA_PSK_PASSWORD_NAME);
+        goto out;
+    }
     cssf_aaa_peer_text(peer, peer_text, sizeof peer_text);
-    cssf_radius_result_t res =
-        cssf_radius_authenticate(a->radius, identity, (const uint8_t *)a->psk_password,
-                                 strlen(a->psk_password), peer_text[0] ? peer_text : NULL, &r);
+    cssf_radius_result_t res = cssf_radius_authenticate(
+        a->radius, identity, (const uint8_t *)pw, strlen(pw), peer_text[0] ? peer_text : NULL, &r);
+    mbedtls_platform_zeroize(pw, sizeof pw);
     if (res != CSSF_RADIUS_ACCEPT) {
         snprintf(reason, reason_cap, "RADIUS %s: %s", cssf_radius_result_name(res), r.reason);
         goto out;
@@ -453,4 +535,107 @@ void cssf_aaa_on_accounting(cssf_aaa_t *a, const cse_evt_accounting_t *ev) {
     default:
         break;
     }
+}
+
+const char *cssf_aaa_secret_source_name(int source) {
+    switch (source) {
+    case CSSF_AAA_SECRET_SEALED:
+        return "sealed";
+    case CSSF_AAA_SECRET_INLINE:
+        return "inline";
+    case CSSF_AAA_SECRET_FILE:
+        return "file";
+    default:
+        return "none";
+    }
+}
+
+/* Puts value (NULL: none) in use for slot s. */
+static void apply_secret(cssf_aaa_t *a, secret_slot_t *s, const char *value, size_t len,
+                         int source) {
+    if (strcmp(s->name, CSSF_AAA_PSK_PASSWORD_NAME) == 0) {
+        char *copy = value ? strndup(value, len) : NULL;
+        pthread_mutex_lock(&a->secret_lock);
+        char *old = a->psk_password;
+        a->psk_password = copy;
+        s->source = copy ? source : CSSF_AAA_SECRET_NONE;
+        pthread_mutex_unlock(&a->secret_lock);
+        free_secret(old);
+        /* Keys looked up with the old password stay valid: they are the
+         * devices' keys, not the password's. */
+        return;
+    }
+    cssf_radius_set_secret(a->radius, s->name, (const uint8_t *)value, value ? len : 0);
+    pthread_mutex_lock(&a->secret_lock);
+    s->source = value ? source : CSSF_AAA_SECRET_NONE;
+    pthread_mutex_unlock(&a->secret_lock);
+}
+
+static const char *fallback_option(const secret_slot_t *s) {
+    if (strcmp(s->name, CSSF_AAA_PSK_PASSWORD_NAME) == 0)
+        return "radius_psk_password";
+    if (s->fallback_source == CSSF_AAA_SECRET_FILE)
+        return "radius_secret_file";
+    return s->auth ? "radius_auth_servers" : "radius_acct_servers";
+}
+
+int cssf_aaa_resolve_secrets(cssf_aaa_t *a, cssf_aaa_sealed_fn fn, void *ctx, const char *only,
+                             int warn) {
+    int n = 0;
+    if (!a)
+        return 0;
+    for (size_t i = 0; i < a->nslots; i++) {
+        secret_slot_t *s = &a->slots[i];
+        uint8_t sealed[CSSF_RADIUS_PASSWORD_MAX + 1];
+        size_t len = 0;
+        if (only && strcmp(only, s->name) != 0)
+            continue;
+        int found = fn ? fn(ctx, s->name, sealed, sizeof sealed - 1, &len) : 0;
+        if (found < 0) {
+            cse_log(CSE_LOG_ERROR,
+                    "cssf: radius: cannot read the sealed secret of %s; the one in use stays",
+                    s->name);
+            continue;
+        }
+        n++;
+        if (found > 0) {
+            apply_secret(a, s, (const char *)sealed, len, CSSF_AAA_SECRET_SEALED);
+            mbedtls_platform_zeroize(sealed, sizeof sealed);
+            if (warn && s->fallback)
+                cse_log(CSE_LOG_INFO,
+                        "cssf: radius: %s uses its sealed secret; the plaintext one in %s is "
+                        "ignored and can be removed",
+                        s->name, fallback_option(s));
+            continue;
+        }
+        apply_secret(a, s, s->fallback, s->fallback ? strlen(s->fallback) : 0, s->fallback_source);
+        if (!warn)
+            continue;
+        if (s->fallback)
+            cse_log(CSE_LOG_WARN,
+                    "cssf: radius: the secret of %s is plaintext at rest (%s); seal it with "
+                    "'cssfctl radius set-secret %s' and remove it from the configuration",
+                    s->name, fallback_option(s), s->name);
+        else
+            cse_log(CSE_LOG_WARN,
+                    "cssf: radius: no shared secret for %s; requests to it fail until one is "
+                    "set with 'cssfctl radius set-secret %s'",
+                    s->name, s->name);
+    }
+    return n;
+}
+
+size_t cssf_aaa_secret_sources(cssf_aaa_t *a, cssf_aaa_secret_info_t *out, size_t cap) {
+    size_t n = 0;
+    if (!a)
+        return 0;
+    pthread_mutex_lock(&a->secret_lock);
+    for (size_t i = 0; i < a->nslots && n < cap; i++, n++) {
+        snprintf(out[n].name, sizeof out[n].name, "%s", a->slots[i].name);
+        out[n].auth = a->slots[i].auth;
+        out[n].acct = a->slots[i].acct;
+        out[n].source = a->slots[i].source;
+    }
+    pthread_mutex_unlock(&a->secret_lock);
+    return n;
 }

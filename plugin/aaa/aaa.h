@@ -87,6 +87,51 @@ int cssf_aaa_acct_stats(cssf_aaa_t *a, cssf_acct_queue_stats_t *out);
  * queue to empty. 0 when empty; -1 otherwise or when accounting is off. */
 int cssf_aaa_acct_flush(cssf_aaa_t *a, unsigned timeout_ms);
 
+/* --- shared secrets ----------------------------------------------------------
+ * Each configured server's shared secret, and the PSK-lookup password
+ * (named CSSF_AAA_PSK_PASSWORD_NAME), come from a sealed store when it has
+ * one (see plugin/data/radius_secrets.h), else from the plaintext of the
+ * configuration; with neither, requests to that server (or PSK lookups)
+ * fail closed with a reason naming it. */
+
+#define CSSF_AAA_PSK_PASSWORD_NAME "psk-password"
+
+enum {
+    CSSF_AAA_SECRET_NONE = 0,
+    CSSF_AAA_SECRET_SEALED = 1,
+    CSSF_AAA_SECRET_INLINE = 2, /* host:port:secret, radius_psk_password */
+    CSSF_AAA_SECRET_FILE = 3,   /* radius_secret_file */
+};
+
+/* "none", "sealed", "inline", "file" (static). */
+const char *cssf_aaa_secret_source_name(int source);
+
+/* The sealed secret of name: 1 with out[0..*len) (at most cap bytes), 0
+ * when there is none, -1 when the store cannot tell. */
+typedef int (*cssf_aaa_sealed_fn)(void *ctx, const char *name, uint8_t *out, size_t cap,
+                                  size_t *len);
+
+/*
+ * Puts in use, for every configured server and the PSK-lookup password
+ * (or only the one named only, when not NULL), the sealed secret fn finds,
+ * else the configuration's plaintext, else none. A name fn cannot answer
+ * for keeps what it has. With warn, logs one WARNING per name left on
+ * plaintext (how to seal it) or without a secret; never a secret. Returns
+ * the number of names resolved. a NULL is fine (0).
+ */
+int cssf_aaa_resolve_secrets(cssf_aaa_t *a, cssf_aaa_sealed_fn fn, void *ctx, const char *only,
+                             int warn);
+
+/* What each name uses now (no secret in it). */
+typedef struct cssf_aaa_secret_info {
+    char name[216];
+    int auth, acct; /* a server of that kind; both 0 for the PSK-lookup password */
+    int source;     /* CSSF_AAA_SECRET_* */
+} cssf_aaa_secret_info_t;
+
+/* Writes up to cap entries, in configuration order; returns how many. */
+size_t cssf_aaa_secret_sources(cssf_aaa_t *a, cssf_aaa_secret_info_t *out, size_t cap);
+
 /* "192.0.2.1" / "2001:db8::1" for peer into buf ("" if NULL or unknown). */
 void cssf_aaa_peer_text(const struct sockaddr *peer, char *buf, size_t cap);
 

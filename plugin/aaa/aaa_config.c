@@ -242,9 +242,35 @@ int cssf_aaa_config_check(const cssf_aaa_config_t *cfg, char *err, size_t err_ca
         snprintf(err, err_cap, "option radius_acct_servers needs radius_acct_queue (a file)");
         return -1;
     }
-    if (cfg->psk && !cfg->psk_password) {
-        snprintf(err, err_cap, "option radius_psk needs radius_psk_password");
+    /* No secret or PSK-lookup password here is not an error: it may be
+     * sealed in the registry (cssfctl radius set-secret); until there is
+     * one, requests fail closed with a reason. */
+    return 0;
+}
+
+int cssf_aaa_server_split(const char *spec, char *name, size_t cap, const char **secret) {
+    const char *p = spec, *end;
+    char *colon;
+    *secret = NULL;
+    if (*p == '[') {
+        end = strchr(p, ']');
+        if (!end || end[1] != ':')
+            return -1;
+        end++;
+    } else if (!(end = strchr(p, ':'))) {
         return -1;
     }
+    if (end == p || (*p == '[' && end - p <= 2))
+        return -1;
+    errno = 0;
+    unsigned long port = strtoul(end + 1, &colon, 10);
+    if (errno || colon == end + 1 || !isdigit((unsigned char)end[1]) || port == 0 || port > 65535 ||
+        (*colon && *colon != ':'))
+        return -1;
+    int n = snprintf(name, cap, "%.*s:%lu", (int)(end - p), p, port);
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    if (*colon == ':')
+        *secret = colon + 1;
     return 0;
 }

@@ -18,7 +18,9 @@ typedef struct cssf_aaa_config {
     size_t n_auth;
     char *acct_servers[CSSF_RADIUS_MAX_SERVERS];
     size_t n_acct;
-    char *secret;         /* from radius_secret_file: for servers given without one */
+    char *secret; /* from radius_secret_file: for servers given without one */
+    /* Secrets here are plaintext at rest: a secret sealed in the registry
+     * for the same server (cssfctl radius set-secret) wins over them. */
     char *nas_identifier; /* NULL: the hosting CSE's ID */
     char *nas_ip;
     unsigned timeout_ms, retries, dead_after, probe_ms; /* 0: client defaults */
@@ -53,11 +55,20 @@ int cssf_aaa_config_option(cssf_aaa_config_t *cfg, const char *key, const char *
 int cssf_aaa_config_take(cssf_aaa_config_t *cfg, const cse_plugin_opt_t *opts, int nopts,
                          cse_plugin_opt_t *rest, int *nrest, char *err, size_t err_cap);
 
-/* Checks the whole (e.g. psk needs authentication servers). 0 or -1. */
+/* Checks the whole (e.g. psk needs authentication servers). 0 or -1.
+ * Servers without a secret and radius_psk without radius_psk_password
+ * pass: their secrets may be sealed in the registry. */
 int cssf_aaa_config_check(const cssf_aaa_config_t *cfg, char *err, size_t err_cap);
 
 /* 1 when any RADIUS server is configured. */
 int cssf_aaa_config_enabled(const cssf_aaa_config_t *cfg);
+
+/*
+ * Splits a server spec "host:port[:secret]" ("[v6]:port[:secret]"): its
+ * name "host:port" (port in decimal, as the RADIUS client names it) into
+ * name, *secret the inline secret or NULL. 0, or -1 when malformed.
+ */
+int cssf_aaa_server_split(const char *spec, char *name, size_t cap, const char **secret);
 
 /* Wipes secrets and frees the strings. */
 void cssf_aaa_config_free(cssf_aaa_config_t *cfg);

@@ -31,9 +31,9 @@
 typedef struct server {
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    char name[216]; /* "127.0.0.1:1812", "[::1]:1812" */
-    uint8_t *secret;
-    size_t slen;
+    char name[216];             /* "127.0.0.1:1812", "[::1]:1812" */
+    uint8_t secret[SECRET_MAX]; /* under client.lock: swapped while requests run */
+    size_t slen;                /* 0: none yet, requests to it fail closed */
     int acct;
     /* health, under client.lock */
     unsigned failures; /* consecutive requests without an authentic answer */
@@ -81,8 +81,8 @@ void cssf_radius_reply_clear(cssf_radius_reply_t *r) {
     r->server = -1;
 }
 
-/* "host:port:secret" ("[v6]:port:secret") into s. Writes err on failure,
- * naming the server by position only (the spec holds the secret). */
+/* "host:port[:secret]" ("[v6]:port[:secret]") into s. Writes err on
+ * failure, naming the server by position only (the spec holds the secret). */
 static int server_parse(server_t *s, const char *spec, int acct, size_t idx, char *err,
                         size_t cap) {
     char host[200];
@@ -106,11 +106,11 @@ static int server_parse(server_t *s, const char *spec, int acct, size_t idx, cha
     char *colon;
     errno = 0;
     unsigned long port = strtoul(p, &colon, 10);
-    if (errno || colon == p || *colon != ':' || port == 0 || port > 65535)
+    if (errno || colon == p || (*colon != ':' && *colon != '\0') || port == 0 || port > 65535)
         goto bad;
-    const char *secret = colon + 1;
-    size_t slen = strlen(secret);
-    if (slen == 0 || slen > SECRET_MAX) {
+    const char *secret = *colon ? colon + 1 : NULL; /* none: set later (cssf_radius_set_secret) */
+    size_t slen = secret ? strlen(secret) : 0;
+    if (secret && (slen == 0 || slen > SECRET_MAX)) {
         snprintf(err, cap, "%s server %zu: secret must be 1..%d bytes", kind, idx + 1, SECRET_MAX);
         return -1;
     }
@@ -127,17 +127,13 @@ static int server_parse(server_t *s, const char *spec, int acct, size_t idx, cha
     freeaddrinfo(ai);
     snprintf(s->name, sizeof s->name, "%s%s%s:%lu", strchr(host, ':') ? "[" : "", host,
              strchr(host, ':') ? "]" : "", port);
-    s->secret = malloc(slen);
-    if (!s->secret) {
-        snprintf(err, cap, "out of memory");
-        return -1;
-    }
-    memcpy(s->secret, secret, slen);
+    if (slen)
+        memcpy(s->secret, secret, slen);
     s->slen = slen;
     s->acct = acct;
     return 0;
 bad:
-    snprintf(err, cap, "%s server %zu: expected host:port:secret", kind, idx + 1);
+    snprintf(err, cap, "%s server %zu: expected host:port or host:port:secret", kind, idx + 1);
     return -1;
 }
 
@@ -151,12 +147,7 @@ void cssf_radius_destroy(cssf_radius_client_t *c) {
     pthread_cond_broadcast(&c->wake);
     pthread_mutex_unlock(&c->lock);
     pthread_join(c->prober, NULL);
-    for (size_t i = 0; i < c->n_auth + c->n_acct; i++) {
-        if (c->servers[i].secret) {
-            mbedtls_platform_zeroize(c->servers[i].secret, c->servers[i].slen);
-            free(c->servers[i].secret);
-        }
-    }
+    mbedtls_platform_zeroize(c->servers, sizeof c->servers);
     free(c->nas_identifier);
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
@@ -165,12 +156,7 @@ void cssf_radius_destroy(cssf_radius_client_t *c) {
 
 /* Frees what create_servers/create set up before the prober started. */
 static void free_partial(cssf_radius_client_t *c) {
-    for (size_t i = 0; i < 2 * CSSF_RADIUS_MAX_SERVERS; i++) {
-        if (c->servers[i].secret) {
-            mbedtls_platform_zeroize(c->servers[i].secret, c->servers[i].slen);
-            free(c->servers[i].secret);
-        }
-    }
+    mbedtls_platform_zeroize(c->servers, sizeof c->servers);
     free(c->nas_identifier);
     free(c);
 }
@@ -257,6 +243,57 @@ fail:
     return -1;
 }
 
+/* ---- shared secrets ---- */
+
+/* A copy of s's secret for one exchange (the live one may be swapped
+ * meanwhile). Returns its length, 0 when the server has none. */
+static size_t secret_snapshot(cssf_radius_client_t *c, const server_t *s, uint8_t out[SECRET_MAX]) {
+    pthread_mutex_lock(&c->lock);
+    size_t n = s->slen;
+    memcpy(out, s->secret, n);
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+static void no_secret_reason(const server_t *s, char *out, size_t cap) {
+    snprintf(out, cap, "no shared secret for %s; set one with cssfctl radius set-secret", s->name);
+}
+
+int cssf_radius_set_secret(cssf_radius_client_t *c, const char *server, const uint8_t *secret,
+                           size_t slen) {
+    if (!c || !server || slen > SECRET_MAX || (slen && !secret) ||
+        (slen && memchr(secret, 0, slen)))
+        return -1;
+    int n = 0;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->n_auth + c->n_acct; i++) {
+        server_t *s = &c->servers[i];
+        if (strcmp(s->name, server) != 0)
+            continue;
+        mbedtls_platform_zeroize(s->secret, sizeof s->secret);
+        if (slen)
+            memcpy(s->secret, secret, slen);
+        s->slen = slen;
+        n++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+size_t cssf_radius_servers(cssf_radius_client_t *c, cssf_radius_server_info_t *out, size_t cap) {
+    size_t n = 0;
+    if (!c)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->n_auth + c->n_acct && n < cap; i++, n++) {
+        snprintf(out[n].name, sizeof out[n].name, "%s", c->servers[i].name);
+        out[n].acct = c->servers[i].acct;
+        out[n].has_secret = c->servers[i].slen > 0;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
 /* ---- health ---- */
 
 /*
@@ -308,8 +345,8 @@ static void server_failed(cssf_radius_client_t *c, server_t *s, const char *reas
 
 /* Builds the request for server s with identifier id and (where the
  * packet type takes a random one) Request Authenticator auth. */
-typedef int (*build_fn)(cssf_radius_client_t *c, const server_t *s, uint8_t id, const uint8_t *auth,
-                        void *ctx, cssf_radius_pkt_t *p);
+typedef int (*build_fn)(cssf_radius_client_t *c, const uint8_t *secret, size_t slen, uint8_t id,
+                        const uint8_t *auth, void *ctx, cssf_radius_pkt_t *p);
 
 /* A random identifier and Request Authenticator for a new request. */
 static int fresh_id_auth(uint8_t *id, uint8_t auth[CSSF_RADIUS_AUTH_LEN]) {
@@ -352,7 +389,8 @@ static cssf_radius_result_t run_request(cssf_radius_client_t *c, size_t first, s
     cssf_radius_pkt_t *p = malloc(sizeof *p);
     cssf_radius_xchg_t *x = malloc(sizeof *x);
     cssf_radius_result_t res = CSSF_RADIUS_ERROR;
-    int tried = 0, local_errors = 0, saw_invalid = 0;
+    int tried = 0, local_errors = 0, saw_invalid = 0, no_secret = 0;
+    uint8_t secret[SECRET_MAX];
     if (!p || !x) {
         set_reason(reply, NULL, "out of memory");
         goto out;
@@ -363,6 +401,13 @@ static cssf_radius_result_t run_request(cssf_radius_client_t *c, size_t first, s
     }
     for (size_t i = first; i < first + n; i++) {
         server_t *s = &c->servers[i];
+        size_t slen = secret_snapshot(c, s, secret);
+        if (!slen) {
+            /* Not the server's fault: no failure counted, the next is tried. */
+            no_secret_reason(s, reply->reason, sizeof reply->reason);
+            no_secret++;
+            continue;
+        }
         if (!server_usable(c, s))
             continue;
         tried++;
@@ -371,7 +416,7 @@ static cssf_radius_result_t run_request(cssf_radius_client_t *c, size_t first, s
             set_reason(reply, NULL, "no randomness");
             goto out;
         }
-        if (build(c, s, id, auth, ctx, p) != 0) {
+        if (build(c, secret, slen, id, auth, ctx, p) != 0) {
             set_reason(reply, NULL, "request cannot be encoded (field too long or missing)");
             goto out;
         }
@@ -380,8 +425,8 @@ static cssf_radius_result_t run_request(cssf_radius_client_t *c, size_t first, s
         x->addrlen = s->addrlen;
         x->req = p->data;
         x->req_len = p->len;
-        x->secret = s->secret;
-        x->slen = s->slen;
+        x->secret = secret;
+        x->slen = slen;
         x->require_ma = require_ma;
         x->timeout_ms = c->timeout_ms;
         x->retries = c->retries;
@@ -396,7 +441,7 @@ static cssf_radius_result_t run_request(cssf_radius_client_t *c, size_t first, s
             reply->code = x->view.code;
             if (res == CSSF_RADIUS_ACCEPT) {
                 const char *why = NULL;
-                if (cssf_radius_msg_decode_reply(&x->view, p->data + 4, s->secret, s->slen, reply,
+                if (cssf_radius_msg_decode_reply(&x->view, p->data + 4, secret, slen, reply,
                                                  &why) != 0) {
                     /* Authentic but undecodable: believe none of it. */
                     cssf_radius_reply_clear(reply);
@@ -419,6 +464,10 @@ static cssf_radius_result_t run_request(cssf_radius_client_t *c, size_t first, s
         set_reason(reply, s->name, x->reason ? x->reason : "no answer");
         server_failed(c, s, x->reason ? x->reason : "no answer");
     }
+    if (!tried && no_secret == (int)n) {
+        res = CSSF_RADIUS_ERROR; /* fail closed; the reason names the server */
+        goto out;
+    }
     if (!tried)
         set_reason(reply, NULL, "every RADIUS server is marked dead");
     res = saw_invalid                      ? CSSF_RADIUS_INVALID
@@ -427,6 +476,7 @@ static cssf_radius_result_t run_request(cssf_radius_client_t *c, size_t first, s
 out:
     if (p)
         mbedtls_platform_zeroize(p, sizeof *p);
+    mbedtls_platform_zeroize(secret, sizeof secret);
     free(p);
     free(x);
     return res;
@@ -439,11 +489,11 @@ typedef struct auth_ctx {
     const char *calling;
 } auth_ctx_t;
 
-static int build_access(cssf_radius_client_t *c, const server_t *s, uint8_t id, const uint8_t *auth,
-                        void *ctx, cssf_radius_pkt_t *p) {
+static int build_access(cssf_radius_client_t *c, const uint8_t *secret, size_t slen, uint8_t id,
+                        const uint8_t *auth, void *ctx, cssf_radius_pkt_t *p) {
     auth_ctx_t *a = ctx;
     return cssf_radius_msg_access_request(p, id, auth, &c->nas, a->user, a->pw, a->pwlen,
-                                          a->calling, s->secret, s->slen);
+                                          a->calling, secret, slen);
 }
 
 cssf_radius_result_t cssf_radius_authenticate(cssf_radius_client_t *c, const char *user,
@@ -478,10 +528,10 @@ int cssf_radius_acct_valid(const cssf_radius_acct_t *rec) {
            (rec->class_attr || !rec->class_len);
 }
 
-static int build_acct(cssf_radius_client_t *c, const server_t *s, uint8_t id, const uint8_t *auth,
-                      void *ctx, cssf_radius_pkt_t *p) {
+static int build_acct(cssf_radius_client_t *c, const uint8_t *secret, size_t slen, uint8_t id,
+                      const uint8_t *auth, void *ctx, cssf_radius_pkt_t *p) {
     (void)auth;
-    return cssf_radius_msg_accounting_request(p, id, &c->nas, ctx, s->secret, s->slen);
+    return cssf_radius_msg_accounting_request(p, id, &c->nas, ctx, secret, slen);
 }
 
 cssf_radius_result_t cssf_radius_account(cssf_radius_client_t *c, const cssf_radius_acct_t *rec,
@@ -509,13 +559,18 @@ cssf_radius_result_t cssf_radius_account(cssf_radius_client_t *c, const cssf_rad
 static void probe_one(cssf_radius_client_t *c, server_t *s, cssf_radius_server_status_t *st) {
     cssf_radius_pkt_t *p = malloc(sizeof *p);
     cssf_radius_xchg_t *x = malloc(sizeof *x);
-    uint8_t id, auth[CSSF_RADIUS_AUTH_LEN];
+    uint8_t id, auth[CSSF_RADIUS_AUTH_LEN], secret[SECRET_MAX];
     memset(st, 0, sizeof *st);
     snprintf(st->name, sizeof st->name, "%s %s", s->acct ? "acct" : "auth", s->name);
     st->acct = s->acct;
     st->result = CSSF_RADIUS_ERROR;
+    size_t slen = secret_snapshot(c, s, secret);
+    if (!slen) {
+        no_secret_reason(s, st->reason, sizeof st->reason);
+        goto out;
+    }
     if (!p || !x || fresh_id_auth(&id, auth) != 0 ||
-        cssf_radius_msg_status_server(p, id, auth, &c->nas, s->secret, s->slen) != 0) {
+        cssf_radius_msg_status_server(p, id, auth, &c->nas, secret, slen) != 0) {
         snprintf(st->reason, sizeof st->reason, "cannot build Status-Server");
         goto out;
     }
@@ -524,8 +579,8 @@ static void probe_one(cssf_radius_client_t *c, server_t *s, cssf_radius_server_s
     x->addrlen = s->addrlen;
     x->req = p->data;
     x->req_len = p->len;
-    x->secret = s->secret;
-    x->slen = s->slen;
+    x->secret = secret;
+    x->slen = slen;
     x->require_ma = 1;
     unsigned total = c->timeout_ms;
     for (unsigned i = 0, w = c->timeout_ms; i < c->retries && total < 30000u; i++)
@@ -544,6 +599,7 @@ static void probe_one(cssf_radius_client_t *c, server_t *s, cssf_radius_server_s
         snprintf(st->reason, sizeof st->reason, "%s", x->reason ? x->reason : "no answer");
     }
 out:
+    mbedtls_platform_zeroize(secret, sizeof secret);
     free(p);
     free(x);
 }
@@ -561,8 +617,8 @@ int cssf_radius_status(cssf_radius_client_t *c, cssf_radius_server_status_t *out
         if (st.alive) {
             alive++;
             server_answered(c, s);
-        } else {
-            server_failed(c, s, st.reason);
+        } else if (st.result != CSSF_RADIUS_ERROR) {
+            server_failed(c, s, st.reason); /* not for a local failure or a missing secret */
         }
         if (out && i < cap)
             out[i] = st;

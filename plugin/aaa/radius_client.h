@@ -16,8 +16,12 @@
  * port, own identifier space), so calls never wait on each other and a
  * response can only ever reach the call that sent the request.
  * A background thread probes dead servers with Status-Server and revives
- * them. Shared secrets are copied at create and wiped at destroy; they
- * never appear in logs, reasons or status output.
+ * them. Shared secrets are copied at create, may be swapped while requests
+ * run (cssf_radius_set_secret; a request uses the secret it started with)
+ * and are wiped at destroy; they never appear in logs, reasons or status
+ * output. A server without a secret is skipped: requests that reach no
+ * other server fail closed (ERROR) with the reason "no shared secret for
+ * <host:port>; ...".
  */
 #ifndef CSSF_AAA_RADIUS_CLIENT_H
 #define CSSF_AAA_RADIUS_CLIENT_H
@@ -48,7 +52,9 @@ const char *cssf_radius_result_name(cssf_radius_result_t r);
  * cssf_radius_create only. A server is "host:port:secret": host an IPv4
  * literal, a bracketed IPv6 literal ("[::1]:1812:s3cret") or a name
  * resolved once at create; the secret is everything after the second
- * colon. Servers are tried in the order given. Zero numbers take defaults.
+ * colon. "host:port" alone is a server without a secret yet (see
+ * cssf_radius_set_secret). Servers are tried in the order given. Zero
+ * numbers take defaults.
  */
 typedef struct cssf_radius_config {
     int version; /* CSSF_RADIUS_CONFIG_VERSION */
@@ -150,6 +156,27 @@ int cssf_radius_acct_valid(const cssf_radius_acct_t *rec);
  * may the caller drop the record. reply may be NULL. */
 cssf_radius_result_t cssf_radius_account(cssf_radius_client_t *c, const cssf_radius_acct_t *rec,
                                          cssf_radius_reply_t *reply);
+
+/*
+ * Sets (slen 1..128 bytes, no NUL) or removes (slen 0) the shared secret
+ * of every server named server ("127.0.0.1:1812", "[::1]:1812": host as
+ * configured, port in decimal), authentication and accounting alike.
+ * Requests already running finish with the secret they started with.
+ * Returns the number of servers changed (0: no such server), or -1 on bad
+ * arguments.
+ */
+int cssf_radius_set_secret(cssf_radius_client_t *c, const char *server, const uint8_t *secret,
+                           size_t slen);
+
+/* A configured server, without its secret. */
+typedef struct cssf_radius_server_info {
+    char name[216]; /* "127.0.0.1:1812" */
+    int acct;       /* 0: authentication server, 1: accounting server */
+    int has_secret;
+} cssf_radius_server_info_t;
+
+/* Writes up to cap servers (auth servers first); returns how many. */
+size_t cssf_radius_servers(cssf_radius_client_t *c, cssf_radius_server_info_t *out, size_t cap);
 
 /* Health of one server after a probe. */
 typedef struct cssf_radius_server_status {

@@ -174,6 +174,8 @@ static int dispatch(cssf_admin_t *a, cssf_admin_req_t *rq) {
         return cssf_admin_health(a, rq);
     if (strcmp(p, "/master-key/rotate") == 0)
         return cssf_admin_master_key(a, rq);
+    if (strcmp(p, "/radius/secrets") == 0 || strncmp(p, "/radius/secrets/", 16) == 0)
+        return cssf_admin_radius(a, rq);
     return cssf_admin_error(rq, 404, NULL, "no such endpoint: %s%.200s", CSSF_ADMIN_PREFIX, p);
 }
 

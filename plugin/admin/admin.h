@@ -1,6 +1,6 @@
 /*
  * The admin REST API under /cssf/v1/ (devices, policies, audit, health,
- * master-key), served through the HTTP_ROUTE event: JSON in and out,
+ * master-key, radius/secrets), served through the HTTP_ROUTE event: JSON in and out,
  * precise HTTP statuses, unknown fields refused, no partial writes, and an
  * audit line for every change and every refused caller. Only callers that
  * AUTHENTICATE accepts with admin rights get in (see docs/registry.md).
@@ -49,6 +49,13 @@ typedef struct cssf_admin_hooks {
      * when a configured server cannot be reached. May be NULL. */
     void (*health)(void *ctx, json_t *doc, int *ok);
     void *ctx;
+    /* Appends one object per configured RADIUS server (and the PSK-lookup
+     * password) to list: {"name", "roles": ["auth"|"acct"|"psk"],
+     * "in_use": "sealed"|"inline"|"file"|"none"}. May be NULL. */
+    void (*radius_servers)(void *ctx, json_t *list);
+    /* The sealed secret of name was set or deleted: put the right one in
+     * use now. May be NULL. */
+    void (*radius_changed)(void *ctx, const char *name);
 } cssf_admin_hooks_t;
 
 typedef struct cssf_admin_config {

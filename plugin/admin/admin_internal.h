@@ -55,5 +55,6 @@ int cssf_admin_policies(cssf_admin_t *a, cssf_admin_req_t *rq);
 int cssf_admin_audit_tail(cssf_admin_t *a, cssf_admin_req_t *rq);
 int cssf_admin_health(cssf_admin_t *a, cssf_admin_req_t *rq);
 int cssf_admin_master_key(cssf_admin_t *a, cssf_admin_req_t *rq);
+int cssf_admin_radius(cssf_admin_t *a, cssf_admin_req_t *rq);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cse/host.h"
+#include "plugin/data/radius_secrets.h"
 #include "plugin/data/registry_internal.h"
 
 #define LIST_DEFAULT 100
@@ -357,8 +358,9 @@ static int reseal_all(cssf_registry_t *r, const cssf_regview_t *v, const cssf_se
 
 void cssf_registry_rotate_key(cssf_registry_t *r, cssf_registry_result_t *res) {
     memset(res, 0, sizeof(*res));
-    char err[512], newpath[PATH_MAX];
+    char err[512] = "", newpath[PATH_MAX];
     cssf_seal_key_t next;
+    size_t nradius = 0;
     memset(&next, 0, sizeof(next));
     cssf_regview_t *v = begin_change(r, res);
     if (!v)
@@ -378,12 +380,15 @@ void cssf_registry_rotate_key(cssf_registry_t *r, cssf_registry_result_t *res) {
         goto out;
     }
     if (reseal_all(r, v, &next, res) < 0 ||
+        cssf_radius_secrets_reseal(r->store, &r->key, &next, r->rng, &nradius, err, sizeof(err)) <
+            0 ||
         cssf_regstore_meta_set(r->store, CSSF_REGISTRY_META_KEY_ID, next.id) < 0 ||
         cssf_regstore_commit(r->store) < 0) {
         cssf_regstore_rollback(r->store);
         unlink(newpath);
         if (!res->status)
-            set_result(res, CSSF_REG_FAILED, NULL, "cannot commit the re-sealed secrets");
+            set_result(res, CSSF_REG_FAILED, NULL, "cannot commit the re-sealed secrets%s%s",
+                       err[0] ? ": " : "", err);
         goto out;
     }
     if (rename(newpath, r->key_path) < 0)
@@ -400,7 +405,8 @@ void cssf_registry_rotate_key(cssf_registry_t *r, cssf_registry_result_t *res) {
         goto out;
     }
     res->status = CSSF_REG_OK;
-    res->doc = json_pack("{s:s,s:I}", "key_id", next.id, "resealed", (json_int_t)v->n);
+    res->doc = json_pack("{s:s,s:I,s:I}", "key_id", next.id, "resealed", (json_int_t)v->n,
+                         "radius_resealed", (json_int_t)nradius);
     cse_log(CSE_LOG_INFO, "cssf: registry: master key rotated to key id %s", next.id);
 out:
     cssf_seal_key_wipe(&next);

@@ -28,7 +28,10 @@ static const char schema[] =
     " suspended INTEGER NOT NULL DEFAULT 0,"
     " created TEXT NOT NULL,"
     " updated TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS cssf_meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS cssf_meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+    /* rows of plugin/data/radius_secrets.c */
+    "CREATE TABLE IF NOT EXISTS cssf_radius_secrets("
+    " name TEXT PRIMARY KEY, sealed BLOB NOT NULL, key_id TEXT NOT NULL, updated TEXT NOT NULL);";
 
 int cssf_regstore_open(const char *path, cssf_regstore_t **out, char *err, size_t err_cap) {
     *out = NULL;
@@ -280,4 +283,11 @@ int cssf_regstore_ping(cssf_regstore_t *s, char *err, size_t err_cap) {
         snprintf(err, err_cap, "registry store: %s", sqlite3_errmsg(s->db));
     pthread_mutex_unlock(&s->lock);
     return rc == SQLITE_OK ? 0 : -1;
+}
+
+int cssf_regstore_run(cssf_regstore_t *s, int (*fn)(sqlite3 *db, void *arg), void *arg) {
+    pthread_mutex_lock(&s->lock);
+    int rc = fn(s->db, arg);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }

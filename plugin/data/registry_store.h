@@ -2,7 +2,8 @@
  * The device registry's tables in the CSE's SQLite file, through the
  * plugin's own connection (WAL, busy timeout): cssf_devices (one row per
  * device: its public document, the indexed credentials, the sealed PSK)
- * and cssf_meta (key id of the master key the secrets are sealed under).
+ * and cssf_meta (key id of the master key the secrets are sealed under);
+ * cssf_radius_secrets holds the rows of radius_secrets.h.
  * One writer at a time (the registry serialises writes). Owner:
  * plugin/data (registry).
  */
@@ -45,6 +46,12 @@ int cssf_regstore_delete(cssf_regstore_t *s, const char *id, char *err, size_t e
 int cssf_regstore_begin(cssf_regstore_t *s);
 int cssf_regstore_commit(cssf_regstore_t *s);
 void cssf_regstore_rollback(cssf_regstore_t *s);
+
+/* Runs fn on the store's connection under its statement lock, for tables
+ * kept beside the registry's (same file, same transactions). Returns what
+ * fn returns. */
+struct sqlite3;
+int cssf_regstore_run(cssf_regstore_t *s, int (*fn)(struct sqlite3 *db, void *arg), void *arg);
 
 /* A cheap read to prove the store answers: 0, or -1 with err. */
 int cssf_regstore_ping(cssf_regstore_t *s, char *err, size_t err_cap);
