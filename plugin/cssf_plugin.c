@@ -43,7 +43,7 @@
  * core (unit tests, fuzzers). A host that loads the plugin exports them
  * all; init refuses to start if one is missing. */
 #pragma weak cse_resource_get
-#pragma weak cse_resource_apply
+#pragma weak cse_resource_apply_all
 #pragma weak cse_host_cse_id
 #pragma weak cse_host_resource_name
 #pragma weak cse_callback_register
@@ -52,7 +52,7 @@
 #pragma weak cse_host_store_path
 
 static int host_complete(void) {
-    return cse_resource_get && cse_resource_apply && cse_host_cse_id && cse_host_resource_name &&
+    return cse_resource_get && cse_resource_apply_all && cse_host_cse_id && cse_host_resource_name &&
            cse_callback_register && cse_strdup && cse_free && cse_host_store_path;
 }
 
@@ -517,7 +517,7 @@ static cssf_policy_t *load_policy(const cssf_options_t *o, cssf_token_holder_t *
         pol = NULL;
         goto out;
     }
-    if (cssf_policy_apply_acps(pol, cse_resource_apply, err, sizeof(err)) < 0) {
+    if (cssf_policy_apply_acps(pol, cse_resource_apply_all, err, sizeof(err)) < 0) {
         cse_log(CSE_LOG_ERROR, "cssf: policy: %s", err);
         snprintf(why, why_cap, "cannot apply the policy: %.700s", err);
         cssf_policy_release(pol);

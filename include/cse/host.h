@@ -35,7 +35,7 @@ enum cse_log_level { CSE_LOG_ERROR = 0, CSE_LOG_WARN = 1, CSE_LOG_INFO = 2, CSE_
 void cse_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The hosting CSE's identity (borrowed, valid for the process lifetime). */
-const char *cse_host_cse_id(void); /* e.g. "/id-in" */
+const char *cse_host_cse_id(void);        /* e.g. "/id-in" */
 const char *cse_host_resource_name(void); /* e.g. "cse-in" */
 const char *cse_host_sp_id(void);
 
@@ -59,8 +59,27 @@ int cse_resource_get(const char *ri, uint64_t known_revision, uint64_t *revision
  * type wrapper, e.g. {"pv":{...},"pvs":{...}}. Durable when it returns 0.
  * On failure returns the oneM2M rsc and writes a reason into err.
  */
-int cse_resource_apply(const char *parent_path, int ty, const char *rn, const char *json,
-                       char *err, size_t err_cap);
+int cse_resource_apply(const char *parent_path, int ty, const char *rn, const char *json, char *err,
+                       size_t err_cap);
+
+/* One change for cse_resource_apply_all (same meaning as the arguments of
+ * cse_resource_apply). */
+typedef struct cse_resource_change {
+    const char *parent_path;
+    int ty;
+    const char *rn;
+    const char *json;
+} cse_resource_change_t;
+
+/*
+ * Applies changes[0..n) in order as cse_resource_apply does, all or
+ * nothing: in one transaction made durable by one commit. A change may
+ * build on an earlier one (e.g. a parent it created). On failure nothing
+ * is applied: returns the rsc of the first change that failed, sets
+ * *failed (may be NULL) to its index and writes its reason into err.
+ */
+int cse_resource_apply_all(const cse_resource_change_t *changes, size_t n, size_t *failed,
+                           char *err, size_t err_cap);
 
 /*
  * Revocation: closes every (D)TLS session whose association identity (PSK

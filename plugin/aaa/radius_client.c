@@ -256,7 +256,8 @@ static size_t secret_snapshot(cssf_radius_client_t *c, const server_t *s, uint8_
 }
 
 static void no_secret_reason(const server_t *s, char *out, size_t cap) {
-    snprintf(out, cap, "no shared secret for %s; set one with cssfctl radius set-secret", s->name);
+    snprintf(out, cap, "no shared secret for %.80s; set one with cssfctl radius set-secret",
+             s->name);
 }
 
 int cssf_radius_set_secret(cssf_radius_client_t *c, const char *server, const uint8_t *secret,

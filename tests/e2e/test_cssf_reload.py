@@ -1,5 +1,6 @@
-"""SIGHUP reloads the policy: an invalid policy is refused and the old one
-stays in force; a valid one replaces it (ACPs updated in the CSE)."""
+"""SIGHUP reloads the policy: an invalid policy, or one the CSE cannot
+apply, is refused as a whole and the old one stays in force (ACPs
+included); a valid one replaces it (ACPs updated in the CSE)."""
 import os
 import signal
 import sys
@@ -54,6 +55,24 @@ def main():
         check(r.rsc == 4103, "old policy still denies UPDATE", r)
         r = cse.retrieve("/cse-in/acpSensor", origin="CAdmin")
         check(r.json["m2m:acp"]["pv"]["acr"][0]["acop"] == 3, "ACP untouched", r)
+
+        # A valid policy the CSE cannot apply (an ACP under a parent that does
+        # not exist, applied after the change to acpSensor): refused as a whole,
+        # acpSensor keeps its content.
+        orphan = cssftest.acp("acpOrphan", [{"acor": ["Csensor1"], "acop": 2}])
+        orphan["parent"] = "cse-in/nothing"
+        cssftest.write_policy(policy, {}, {
+            "sensor.json": cssftest.acp("acpSensor", [{"acor": ["Csensor1"], "acop": 7}]),
+            "zz.json": orphan,
+        })
+        line = reload(cse, "deny")
+        check("cannot apply the policy: ACP cse-in/nothing/acpOrphan (%s/acps/zz.json): rsc 4004: "
+              "parent cse-in/nothing not found" % policy in line["reason"],
+              "reason names the ACP that failed", line)
+        r = cse.retrieve("/cse-in/acpSensor", origin="CAdmin")
+        check(r.json["m2m:acp"]["pv"]["acr"][0]["acop"] == 3, "earlier ACP not applied either", r)
+        r = cse.update("/cse-in/sensor1", {"m2m:ae": {"lbl": ["a"]}}, origin="Csensor1")
+        check(r.rsc == 4103, "old policy still denies UPDATE", r)
 
         # A valid policy: applied, and the ACP change takes effect at once.
         cssftest.write_policy(policy, {}, {

@@ -337,16 +337,20 @@ static void test_report_limit(void **state) {
 static int applied;
 static int fail_at = -1;
 
-static int record_apply(const char *parent, int ty, const char *rn, const char *json, char *err,
+/* Records an all-or-nothing apply: nothing counts when one change fails. */
+static int record_apply(const cse_resource_change_t *changes, size_t n, size_t *failed, char *err,
                         size_t cap) {
-    assert_int_equal(ty, 1);
-    assert_non_null(strstr(json, "\"pvs\""));
-    if (applied == fail_at) {
-        snprintf(err, cap, "parent %s not found", parent);
-        return 4004;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(changes[i].ty, 1);
+        assert_non_null(strstr(changes[i].json, "\"pvs\""));
+        assert_non_null(changes[i].rn);
+        if ((int)i == fail_at) {
+            snprintf(err, cap, "parent %s not found", changes[i].parent_path);
+            *failed = i;
+            return 4004;
+        }
     }
-    applied++;
-    (void)rn;
+    applied += (int)n;
     return 0;
 }
 
@@ -367,6 +371,7 @@ static void test_apply(void **state) {
     fail_at = 1;
     assert_int_equal(cssf_policy_apply_acps(pol, record_apply, err, sizeof(err)), -1);
     assert_string_equal(err, "ACP cse-in/gw/b (x.json): rsc 4004: parent cse-in/gw not found");
+    assert_int_equal(applied, 0); /* the first ACP was not applied either */
     cssf_policy_report_clear(&rep);
     cssf_policy_release(pol);
 }

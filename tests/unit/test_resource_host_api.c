@@ -1,5 +1,6 @@
 /* The resource part of the host API: cse_resource_get (revisions, JSON
- * copies) and cse_resource_apply (create-or-update as the hosting CSE). */
+ * copies), cse_resource_apply (create-or-update as the hosting CSE) and
+ * cse_resource_apply_all (the same, all or nothing). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,11 +103,60 @@ static void test_apply(void **state) {
     test_resp_free(&r);
 }
 
+static int mni_of(const char *path) {
+    test_resp_t r = test_req(CSE_OP_RETRIEVE, path, "CAdmin", 0, NULL, NULL);
+    int mni = r.rsc == 2000
+                  ? (int)json_integer_value(json_object_get(test_inner(&r, "m2m:cnt"), "mni"))
+                  : -r.rsc;
+    test_resp_free(&r);
+    return mni;
+}
+
+/* All or nothing: a later change may build on an earlier one; a failing
+ * change undoes every change before it. */
+static void test_apply_all(void **state) {
+    (void)state;
+    char err[256];
+    size_t failed = 99;
+    const cse_resource_change_t ok[] = {{"cse-in", 3, "box2", "{\"mni\":2}"},
+                                        {"cse-in/box2", 3, "inner", "{\"mni\":5}"},
+                                        {"cse-in", 3, "box2", "{\"mni\":3}"}};
+    assert_int_equal(cse_resource_apply_all(ok, 3, &failed, err, sizeof(err)), 0);
+    assert_int_equal(failed, 0);
+    assert_int_equal(mni_of("/cse-in/box2"), 3);
+    assert_int_equal(mni_of("/cse-in/box2/inner"), 5);
+
+    const cse_resource_change_t bad[] = {
+        {"cse-in", 3, "box2", "{\"mni\":9}"},
+        {"cse-in", 3, "box4", "{\"mni\":1}"},
+        {"cse-in", 1, "p", "{\"pv\":{\"acr\":[]},\"pvs\":{\"acr\":[]}}"}};
+    assert_int_equal(cse_resource_apply_all(bad, 3, &failed, err, sizeof(err)), 4000);
+    assert_int_equal(failed, 2);
+    assert_non_null(strstr(err, "pvs"));
+    assert_int_equal(mni_of("/cse-in/box2"), 3);     /* the update was undone */
+    assert_int_equal(mni_of("/cse-in/box4"), -4004); /* the create too */
+    assert_int_equal(cse_resource_get("cse-in/p", 0, NULL, NULL), -1);
+
+    const cse_resource_change_t orphan[] = {{"cse-in", 3, "box5", "{}"},
+                                            {"cse-in/none", 3, "x", "{}"}};
+    assert_int_equal(cse_resource_apply_all(orphan, 2, &failed, err, sizeof(err)), 4004);
+    assert_int_equal(failed, 1);
+    assert_int_equal(mni_of("/cse-in/box5"), -4004);
+    const cse_resource_change_t unparsable[] = {{"cse-in", 3, "box6", "{}"},
+                                                {"cse-in", 3, "box7", "not json"}};
+    assert_int_equal(cse_resource_apply_all(unparsable, 2, &failed, err, sizeof(err)), 4000);
+    assert_int_equal(failed, 1);
+    assert_int_equal(mni_of("/cse-in/box6"), -4004);
+    assert_int_equal(cse_resource_apply_all(NULL, 0, &failed, err, sizeof(err)), 0);
+    assert_int_equal(cse_resource_apply_all(NULL, 1, &failed, err, sizeof(err)), 4000);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_all, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
