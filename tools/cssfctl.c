@@ -1,13 +1,15 @@
 /*
  * cssfctl: the operator's client of the CSSF admin API (/cssf/v1): enrol,
  * list, show, suspend, resume and remove devices, check, read and apply
- * policies, read the audit trail, check health, rotate the master key.
+ * policies, read the audit trail, check health, rotate the master key,
+ * seal RADIUS shared secrets (read from stdin or a file, never argv).
  * Readable tables by default, the API's JSON with --json.
  * Exit status: 0 ok, 1 the API refused (its message is printed), 2 usage,
  * 3 the CSE could not be reached.
  */
 #include <curl/curl.h>
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define EXIT_API 1
@@ -22,6 +25,7 @@
 #define EXIT_CONNECT 3
 #define MAX_LABELS 32
 #define MAX_AEIDS 32
+#define RADIUS_SECRET_MAX 128
 
 typedef struct cfg {
     const char *url, *origin, *token, *cert, *key, *cacert;
@@ -46,6 +50,12 @@ static void usage(FILE *f) {
                "  audit tail [--device D] [--from F] [--decision D] [--event E] [-n N]\n"
                "  health\n"
                "  key rotate                         re-seal every secret under a new master key\n"
+               "  radius list                        RADIUS servers and their sealed secrets\n"
+               "  radius set-secret NAME [--secret-file F]\n"
+               "                                     seal the shared secret of NAME (host:port,\n"
+               "                                     [v6]:port, or psk-password), read from stdin\n"
+               "                                     (one line) or the first line of F\n"
+               "  radius delete-secret NAME          remove a sealed secret\n"
                "options (environment in brackets):\n"
                "  --url URL        admin endpoint base, default http://127.0.0.1:8080 [CSSF_URL]\n"
                "  --origin ID      X-M2M-Origin, default CAdmin [CSSF_ORIGIN]\n"
@@ -347,8 +357,9 @@ static void show_policy_ok(const json_t *r) {
 }
 
 static void show_rotated(const json_t *r) {
-    printf("master key rotated: key id %s, %lld device(s) re-sealed\n", str(r, "key_id"),
-           json_integer_value(json_object_get(r, "resealed")));
+    printf("master key rotated: key id %s, %lld device(s) and %lld RADIUS secret(s) re-sealed\n",
+           str(r, "key_id"), json_integer_value(json_object_get(r, "resealed")),
+           json_integer_value(json_object_get(r, "radius_resealed")));
 }
 
 /* --- commands ------------------------------------------------------------- */
@@ -656,6 +667,142 @@ static int cmd_policy(const cfg_t *c, int argc, char **argv) {
     return rc;
 }
 
+/* --- radius ------------------------------------------------------------------ */
+
+static void show_radius_list(const json_t *r) {
+    size_t i;
+    json_t *e;
+    char roles[64];
+    printf("%-32s %-10s %-7s %-7s %-17s %s\n", "NAME", "ROLES", "IN-USE", "SEALED", "KEY-ID",
+           "UPDATED");
+    json_array_foreach(json_object_get(r, "secrets"), i, e) {
+        join_array(json_object_get(e, "roles"), roles, sizeof(roles));
+        printf("%-32s %-10s %-7s %-7s %-17s %s\n", str(e, "name"), roles, str(e, "in_use"),
+               json_is_true(json_object_get(e, "sealed")) ? "yes" : "no", str(e, "key_id"),
+               str(e, "updated"));
+    }
+    printf("%lld name(s)\n", json_integer_value(json_object_get(r, "total")));
+}
+
+static void show_radius_set(const json_t *r) {
+    printf("secret of %s sealed under key id %s (in use: %s)\n", str(r, "name"), str(r, "key_id"),
+           str(r, "in_use"));
+    if (!json_is_true(json_object_get(r, "configured")))
+        fprintf(stderr,
+                "cssfctl: note: no configured RADIUS server is named %s; it is used once "
+                "one is\n",
+                str(r, "name"));
+}
+
+/* One line of at most RADIUS_SECRET_MAX bytes from f (newline removed).
+ * Returns its length, or -1 with a message. */
+static long read_secret_line(FILE *f, const char *what, char *out, size_t cap) {
+    if (!fgets(out, (int)cap, f)) {
+        fprintf(stderr, "cssfctl: no secret in %s\n", what);
+        return -1;
+    }
+    size_t n = strcspn(out, "\r\n");
+    int whole = out[n] != '\0' || feof(f);
+    out[n] = '\0';
+    if (!whole || n == 0 || n > RADIUS_SECRET_MAX) {
+        fprintf(stderr, "cssfctl: the secret in %s must be one line of 1 to %d bytes\n", what,
+                RADIUS_SECRET_MAX);
+        return -1;
+    }
+    return (long)n;
+}
+
+/* The secret from --secret-file, else stdin (no echo on a terminal). */
+static long read_secret(const char *file, const char *name, char *out, size_t cap) {
+    if (file) {
+        FILE *f = fopen(file, "re");
+        if (!f) {
+            fprintf(stderr, "cssfctl: %s: %s\n", file, strerror(errno));
+            return -1;
+        }
+        long n = read_secret_line(f, file, out, cap);
+        fclose(f);
+        return n;
+    }
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    if (tty) {
+        fprintf(stderr, "shared secret for %s: ", name);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    long n = read_secret_line(stdin, "stdin", out, cap);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    return n;
+}
+
+static int radius_set_secret(const cfg_t *c, int argc, char **argv) {
+    static const struct option opts[] = {{"secret-file", required_argument, NULL, 'f'},
+                                         {NULL, 0, NULL, 0}};
+    const char *file = NULL;
+    int o;
+    optind = 0;
+    while ((o = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+        if (o != 'f')
+            return usage_error("radius set-secret: unknown option (the secret is read from "
+                               "stdin or --secret-file, never from the command line)");
+        file = optarg;
+    }
+    if (optind != argc - 2)
+        return usage_error("radius set-secret needs one NAME (host:port or psk-password)");
+    const char *name = argv[argc - 1];
+    char secret[RADIUS_SECRET_MAX + 2], path[1024];
+    long n = read_secret(file, name, secret, sizeof(secret));
+    if (n < 0)
+        return EXIT_USAGE;
+    char *esc = escaped_id(name);
+    json_t *body = json_object();
+    int rc = EXIT_CONNECT;
+    if (esc && body && json_object_set_new(body, "secret", json_stringn(secret, (size_t)n)) == 0) {
+        snprintf(path, sizeof(path), "/radius/secrets/%s", esc);
+        rc = run(c, "PUT", path, body, show_radius_set);
+    }
+    /* Wipe the copies this process holds. */
+    json_t *v = json_object_get(body, "secret");
+    if (v)
+        json_string_set(v, "");
+    volatile char *p = secret;
+    for (size_t i = 0; i < sizeof(secret); i++)
+        p[i] = 0;
+    json_decref(body);
+    curl_free(esc);
+    return rc;
+}
+
+static int cmd_radius(const cfg_t *c, int argc, char **argv) {
+    if (argc < 2)
+        return usage_error("radius needs a verb: list, set-secret, delete-secret");
+    const char *verb = argv[1];
+    if (strcmp(verb, "list") == 0)
+        return argc == 2 ? run(c, "GET", "/radius/secrets", NULL, show_radius_list)
+                         : usage_error("radius list takes no arguments");
+    if (strcmp(verb, "set-secret") == 0)
+        return radius_set_secret(c, argc, argv);
+    if (strcmp(verb, "delete-secret") != 0)
+        return usage_error("unknown radius verb '%s'", verb);
+    if (argc != 3)
+        return usage_error("radius delete-secret needs one NAME");
+    char path[1024];
+    char *esc = escaped_id(argv[2]);
+    if (!esc)
+        return EXIT_CONNECT;
+    snprintf(path, sizeof(path), "/radius/secrets/%s", esc);
+    curl_free(esc);
+    int rc = run(c, "DELETE", path, NULL, NULL);
+    if (rc == 0 && !c->json)
+        printf("sealed secret of %s deleted\n", argv[2]);
+    return rc;
+}
+
 static int cmd_audit(const cfg_t *c, int argc, char **argv) {
     static const struct option opts[] = {
         {"device", required_argument, NULL, 'd'},   {"from", required_argument, NULL, 'f'},
@@ -766,6 +913,8 @@ int main(int argc, char **argv) {
         rc = cmd_policy(&c, rest, args);
     else if (strcmp(cmd, "audit") == 0)
         rc = cmd_audit(&c, rest, args);
+    else if (strcmp(cmd, "radius") == 0)
+        rc = cmd_radius(&c, rest, args);
     else if (strcmp(cmd, "health") == 0)
         rc = rest == 1 ? run(&c, "GET", "/health", NULL, show_health)
                        : usage_error("health takes no arguments");
