@@ -2,8 +2,11 @@
 # One-shot provisioning of the testbed through the admin API of the running
 # CSE with cssfctl over HTTPS: its client certificate (SAN URI
 # urn:cssf:testbed:provisioner) is an admin identity of the policy. It
-# applies the testbed policy (cssfctl policy apply) and enrols the devices
-# of devices/*.json (cssfctl device add), then lists them. It may run again: a device enrolled
+# applies the testbed policy (cssfctl policy apply), seals the RADIUS shared
+# secret of every configured RADIUS server and the PSK-lookup password
+# (cssfctl radius set-secret, from the secret files radius_secret and
+# radius_psk_password), and enrols the devices of devices/*.json (cssfctl
+# device add), then lists them. It may run again: a device enrolled
 # before is replaced, so a new key or AE-ID takes effect.
 # Used as is by docker-compose (service provision) and tests/testbed/run.sh.
 #
@@ -11,7 +14,8 @@
 #   CSSF_URL           the CSE's HTTPS listener          https://cse:8443
 #   CSSF_CACERT        CA of the CSE's certificate       /run/secrets/testbed_ca
 #   TESTBED_POLICIES   the policy to apply               /etc/cssf/testbed-policies
-#   SECRETS_DIR        provisioner_cert, provisioner_key, psk_* files   /run/secrets
+#   SECRETS_DIR        provisioner_cert, provisioner_key, psk_*, radius_* files
+#                                                        /run/secrets
 #   CSSFCTL            the program                       cssfctl
 set -eu
 
@@ -41,6 +45,20 @@ echo "provision: admin access to $CSSF_URL (client certificate)"
 
 "$cssfctl" policy apply "$policies"
 echo "provision: policy $policies applied"
+
+# RADIUS: the servers the CSE is configured with (NAME ROLES ... table
+# rows), each sealed with the shared secret; then the PSK-lookup password.
+"$cssfctl" radius list >"$tmp/radius"
+servers="$(awk 'NR > 1 && ($2 ~ /auth/ || $2 ~ /acct/) { print $1 }' "$tmp/radius")"
+for name in $servers; do
+    "$cssfctl" radius set-secret "$name" --secret-file "$secrets/radius_secret" >/dev/null
+    echo "provision: RADIUS secret of $name sealed"
+done
+if grep -q '^psk-password ' "$tmp/radius"; then
+    "$cssfctl" radius set-secret psk-password --secret-file "$secrets/radius_psk_password" \
+        >/dev/null
+    echo "provision: RADIUS PSK-lookup password sealed"
+fi
 
 # The device documents (devices/*.json, docs/registry.md) with each
 # placeholder PSK_NAME (between @ signs) replaced by the secret file psk_name,

@@ -289,7 +289,6 @@ class Testbed:
                 "CSE_PLUGIN_AUDIT_FILE": os.path.join(self.data, "audit.log"),
                 "CSE_PLUGIN_RADIUS_AUTH_SERVERS": "127.0.0.1:%d" % self.radius_auth,
                 "CSE_PLUGIN_RADIUS_ACCT_SERVERS": "127.0.0.1:%d" % self.radius_acct,
-                "CSE_PLUGIN_RADIUS_SECRET_FILE": os.path.join(self.secrets, "radius_secret"),
                 "CSE_PLUGIN_RADIUS_ACCT_QUEUE": os.path.join(self.data, "radius-acct.db")}
 
     def provision(self):
@@ -304,8 +303,19 @@ class Testbed:
         enrolled = re.findall(r"device (\S+) enrolled", p.stdout)
         shipped = {"dashboard", "sensor-aaa-1", "sensor-cert-1", "sensor-reg-1", "sensor-retired"}
         check(shipped <= set(enrolled), "the testbed's devices enrolled", p.stdout)
-        for key in ("psk_coap_reg", "psk_dashboard", "psk_retired"):
+        for key in ("psk_coap_reg", "psk_dashboard", "psk_retired", "radius_secret",
+                    "radius_psk_password"):
             check(self.secret(key) not in p.stdout + p.stderr, "provisioning printed a key")
+        sealed = re.findall(r"RADIUS secret of (\S+) sealed", p.stdout)
+        check(len(sealed) == 2 and "PSK-lookup password sealed" in p.stdout,
+              "RADIUS secrets sealed for both servers and the PSK lookups", p.stdout)
+        db = b""
+        for name in ("cse.db", "cse.db-wal"):
+            if os.path.exists(os.path.join(self.data, name)):
+                with open(os.path.join(self.data, name), "rb") as f:
+                    db += f.read()
+        for key in ("radius_secret", "radius_psk_password"):
+            check(self.secret(key).encode() not in db, "%s in plaintext in the store" % key)
         line = wait_audit_line(os.path.join(self.data, "audit.log"), lambda x: (
             x.get("event") == "admin" and "device.create" in (x.get("reason") or "")))
         check(line.get("identity") == "urn:cssf:testbed:provisioner" and
