@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,31 +19,131 @@
 
 /* --- views ----------------------------------------------------------------- */
 
+/*
+ * Why persistent indexes: a change must cost O(log n), not a reload of
+ * every row, and readers (the CoAP thread, MHD threads) must neither block
+ * on it nor see it half done. Each view is immutable; the next one shares
+ * all but the O(log n) nodes on the changed paths and is published with a
+ * single pointer store, so a reader sees either the whole change or none
+ * of it. Nodes and devices are reference counted, so what an old view
+ * alone holds is freed by whoever drops that view last, and never before.
+ */
+
+static const char *cred_psk(const void *d) {
+    return ((const cssf_device_t *)d)->psk_identity;
+}
+
+static const char *cred_san(const void *d) {
+    return ((const cssf_device_t *)d)->cert_san;
+}
+
+static const char *cred_fp(const void *d) {
+    const cssf_device_t *dev = d;
+    return dev->cert_sha256[0] ? dev->cert_sha256 : NULL;
+}
+
+static const char *cred_client(const void *d) {
+    return ((const cssf_device_t *)d)->client_id;
+}
+
+static const cssf_hamt_key_fn cred_of[CSSF_REGIDX_COUNT] = {cred_psk, cred_san, cred_fp,
+                                                            cred_client};
+
+const char *cssf_registry_credential(const cssf_device_t *d, enum cssf_regidx i) {
+    return cred_of[i](d);
+}
+
+const cssf_device_t *cssf_registry_find(const cssf_regview_t *v, enum cssf_regidx i,
+                                        const char *key) {
+    return key ? cssf_hamt_get(v->idx[i], key, cred_of[i]) : NULL;
+}
+
+const cssf_device_t *cssf_registry_device(const cssf_regview_t *v, const char *id) {
+    return cssf_devset_get(v->by_id, id);
+}
+
+int cssf_registry_each(const cssf_regview_t *v, int (*fn)(const cssf_device_t *d, void *arg),
+                       void *arg) {
+    return cssf_devset_each(v->by_id, fn, arg);
+}
+
 void cssf_registry_view_release(cssf_regview_t *v) {
     if (!v || atomic_fetch_sub(&v->refs, 1) != 1)
         return;
-    for (size_t i = 0; i < v->n; i++)
-        cssf_device_clear(&v->devs[i]);
-    free(v->devs);
-    cssf_strmap_free(&v->by_id);
-    cssf_strmap_free(&v->by_psk);
-    cssf_strmap_free(&v->by_san);
-    cssf_strmap_free(&v->by_fp);
-    cssf_strmap_free(&v->by_client);
+    for (int i = 0; i < CSSF_REGIDX_COUNT; i++)
+        cssf_hamt_release(v->idx[i]);
+    cssf_devset_release(v->by_id);
     cssf_seal_key_wipe(&v->key);
     free(v);
 }
 
-/* See registry_internal.h. */
+/*
+ * A reader takes a reference to the current view without a lock. The
+ * danger is the gap between loading the pointer and counting the
+ * reference: a writer could drop the view in between. So a reader first
+ * announces itself in entering[epoch & 1]; a writer, after swapping the
+ * pointer, flips the epoch and waits until the slot of the old epoch is
+ * empty before it drops its reference to the old view. All of these are
+ * sequentially consistent atomics, so in their single total order:
+ *   - a reader that loaded the old view did so before the swap, hence read
+ *     the epoch before the flip and counted itself in the old slot first;
+ *   - the writer reads that slot after the flip, so it sees the reader
+ *     there until the reader has taken its reference (the reader's
+ *     decrement is a release the writer's read synchronises with);
+ *   - a reader announcing itself later, in either slot, loads the view
+ *     after the swap and never gets the old one.
+ * Readers never wait; readers arriving after the flip use the other slot,
+ * so the writer waits only for the few instructions of the readers
+ * already inside (or for one of them to be scheduled again).
+ */
 cssf_regview_t *cssf_registry_view_acquire(cssf_registry_t *r) {
     if (atomic_load(&r->stale))
         return NULL;
-    pthread_mutex_lock(&r->view_lock);
-    cssf_regview_t *v = r->view;
+    unsigned slot = atomic_load(&r->epoch) & 1;
+    atomic_fetch_add(&r->entering[slot], 1);
+    cssf_regview_t *v = atomic_load(&r->view);
     if (v)
         atomic_fetch_add(&v->refs, 1);
-    pthread_mutex_unlock(&r->view_lock);
+    atomic_fetch_sub(&r->entering[slot], 1);
     return v;
+}
+
+/* Makes v the current view and drops the registry's reference to the
+ * previous one once no reader can still be taking a reference to it.
+ * Writers only (under write_lock, or before the registry is shared). */
+static void view_swap(cssf_registry_t *r, cssf_regview_t *v) {
+    cssf_regview_t *old = atomic_exchange(&r->view, v);
+    unsigned slot = atomic_fetch_add(&r->epoch, 1) & 1;
+    while (atomic_load(&r->entering[slot]) != 0)
+        sched_yield();
+    atomic_store(&r->stale, 0);
+    cssf_registry_view_release(old);
+}
+
+/* Puts d into v's credential indexes (add = 1) or takes it out (add = 0),
+ * each index replaced by its new root. 0, or -1 when out of memory. */
+static int index_device(cssf_regview_t *v, const cssf_device_t *d, int add) {
+    for (int i = 0; i < CSSF_REGIDX_COUNT; i++) {
+        const char *key = cred_of[i](d);
+        cssf_hnode_t *root = NULL;
+        int rc = !key  ? 1
+                 : add ? cssf_hamt_put(v->idx[i], (void *)d, cred_of[i], &root)
+                       : cssf_hamt_del(v->idx[i], key, cred_of[i], &root);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            cssf_hamt_release(v->idx[i]);
+            v->idx[i] = root;
+        }
+    }
+    return 0;
+}
+
+static int index_one(const cssf_device_t *d, void *arg) {
+    cssf_regview_t *v = arg;
+    v->n++;
+    v->suspended += d->suspended != 0;
+    return index_device(v, d, 1);
 }
 
 /* Builds a view over devs (taken over, also on failure). */
@@ -55,29 +156,12 @@ static cssf_regview_t *view_build(cssf_device_t *devs, size_t n, const cssf_seal
         return NULL;
     }
     atomic_init(&v->refs, 1);
-    v->devs = devs;
-    v->n = n;
     v->key = *key;
-    if (cssf_strmap_init(&v->by_id, n) < 0 || cssf_strmap_init(&v->by_psk, n) < 0 ||
-        cssf_strmap_init(&v->by_san, n) < 0 || cssf_strmap_init(&v->by_fp, n) < 0 ||
-        cssf_strmap_init(&v->by_client, n) < 0) {
+    /* The store's unique columns keep every key unique. */
+    if (cssf_devset_build(devs, n, &v->by_id) < 0 ||
+        cssf_devset_each(v->by_id, index_one, v) != 0) {
         cssf_registry_view_release(v);
         return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        cssf_device_t *d = &devs[i];
-        v->suspended += d->suspended != 0;
-        /* The store's unique columns keep every key unique; put() cannot
-         * fail for room (each map holds n). */
-        cssf_strmap_put(&v->by_id, d->id, d);
-        if (d->psk_identity)
-            cssf_strmap_put(&v->by_psk, d->psk_identity, d);
-        if (d->cert_san)
-            cssf_strmap_put(&v->by_san, d->cert_san, d);
-        if (d->cert_sha256[0])
-            cssf_strmap_put(&v->by_fp, d->cert_sha256, d);
-        if (d->client_id)
-            cssf_strmap_put(&v->by_client, d->client_id, d);
     }
     return v;
 }
@@ -101,12 +185,67 @@ int cssf_registry_publish(cssf_registry_t *r, char *err, size_t err_cap) {
                 err);
         return -1;
     }
-    pthread_mutex_lock(&r->view_lock);
-    cssf_regview_t *old = r->view;
-    r->view = v;
-    pthread_mutex_unlock(&r->view_lock);
-    atomic_store(&r->stale, 0);
-    cssf_registry_view_release(old);
+    view_swap(r, v);
+    return 0;
+}
+
+/* The view after prev with old out and dev (taken over on success) in. */
+static cssf_regview_t *view_derive(const cssf_regview_t *prev, const cssf_device_t *old,
+                                   cssf_device_t *dev) {
+    cssf_regview_t *v = calloc(1, sizeof(*v));
+    if (!v)
+        return NULL;
+    atomic_init(&v->refs, 1);
+    v->key = prev->key;
+    v->n = prev->n;
+    v->suspended = prev->suspended;
+    v->by_id = cssf_devset_ref(prev->by_id);
+    for (int i = 0; i < CSSF_REGIDX_COUNT; i++)
+        v->idx[i] = cssf_hamt_ref(prev->idx[i]);
+    const cssf_device_t *stored = NULL;
+    cssf_devnode_t *root = NULL;
+    if (old) {
+        if (index_device(v, old, 0) < 0)
+            goto fail;
+        v->n--;
+        v->suspended -= old->suspended != 0;
+        /* A replaced device (same id) leaves by_id when dev takes its place. */
+        if (!dev || strcmp(dev->id, old->id) != 0) {
+            int rc = cssf_devset_del(v->by_id, old->id, &root);
+            if (rc < 0)
+                goto fail;
+            if (rc == 0) {
+                cssf_devset_release(v->by_id);
+                v->by_id = root;
+            }
+        }
+    }
+    if (dev) {
+        /* As the store would give it back: no plaintext key. */
+        memset(dev->psk, 0, sizeof(dev->psk));
+        dev->psk_len = 0;
+        if (cssf_devset_put(v->by_id, dev, &root, &stored) < 0)
+            goto fail;
+        cssf_devset_release(v->by_id);
+        v->by_id = root;
+        v->n++;
+        v->suspended += stored->suspended != 0;
+        if (index_device(v, stored, 1) < 0)
+            goto fail;
+    }
+    return v;
+fail:
+    cssf_registry_view_release(v);
+    return NULL;
+}
+
+/* See registry_internal.h. */
+int cssf_registry_apply(cssf_registry_t *r, const cssf_regview_t *prev, const cssf_device_t *old,
+                        cssf_device_t *dev, char *err, size_t err_cap) {
+    cssf_regview_t *v = view_derive(prev, old, dev);
+    if (!v)
+        return cssf_registry_publish(r, err, err_cap);
+    view_swap(r, v);
     return 0;
 }
 
@@ -187,7 +326,6 @@ int cssf_registry_open(const cssf_registry_options_t *o, cssf_registry_t **out, 
         goto fail;
     }
     pthread_mutex_init(&r->write_lock, NULL);
-    pthread_mutex_init(&r->view_lock, NULL);
     if (!(r->rng = cssf_rng_create("cssf registry"))) {
         snprintf(err, err_cap, "cannot seed the random generator");
         goto fail;
@@ -205,13 +343,12 @@ fail:
 void cssf_registry_close(cssf_registry_t *r) {
     if (!r)
         return;
-    cssf_registry_view_release(r->view);
+    cssf_registry_view_release(atomic_load(&r->view));
     cssf_regstore_close(r->store);
     cssf_rng_destroy(r->rng);
     cssf_seal_key_wipe(&r->key);
     if (r->key_path) {
         pthread_mutex_destroy(&r->write_lock);
-        pthread_mutex_destroy(&r->view_lock);
     }
     free(r->host_cse_id);
     free(r->key_path);
@@ -232,7 +369,7 @@ int cssf_registry_psk(cssf_registry_t *r, const char *identity, uint8_t *key, si
     cssf_regview_t *v = cssf_registry_view_acquire(r);
     if (!v)
         return CSSF_REG_ERROR;
-    const cssf_device_t *d = cssf_strmap_get(&v->by_psk, identity);
+    const cssf_device_t *d = cssf_registry_find(v, CSSF_REGIDX_PSK, identity);
     int answer = CSSF_REG_UNKNOWN;
     if (d) {
         copy_id(device, device_cap, d);
@@ -265,10 +402,10 @@ int cssf_registry_cert(cssf_registry_t *r, const char *san, const uint8_t *sha25
     if (!v)
         return CSSF_REG_ERROR;
     int answer = CSSF_REG_UNKNOWN;
-    const cssf_device_t *d = fp[0] ? cssf_strmap_get(&v->by_fp, fp) : NULL;
+    const cssf_device_t *d = fp[0] ? cssf_registry_find(v, CSSF_REGIDX_FP, fp) : NULL;
     int by_fp = d != NULL;
     if (!d && san)
-        d = cssf_strmap_get(&v->by_san, san);
+        d = cssf_registry_find(v, CSSF_REGIDX_SAN, san);
     if (d) {
         copy_id(device, device_cap, d);
         int san_ok = !d->cert_san || (san && strcmp(d->cert_san, san) == 0);
@@ -298,12 +435,12 @@ const cssf_device_t *cssf_registry_device_of(const cssf_regview_t *v, int assoc_
     switch (assoc_method) {
     case CSE_ASSOC_TLS_PSK:
     case CSE_ASSOC_DTLS_PSK:
-        return cssf_strmap_get(&v->by_psk, identity);
+        return cssf_registry_find(v, CSSF_REGIDX_PSK, identity);
     case CSE_ASSOC_TLS_CERT:
     case CSE_ASSOC_DTLS_CERT:
         if (strncmp(identity, "sha256:", 7) == 0)
-            return cssf_strmap_get(&v->by_fp, identity + 7);
-        return cssf_strmap_get(&v->by_san, identity);
+            return cssf_registry_find(v, CSSF_REGIDX_FP, identity + 7);
+        return cssf_registry_find(v, CSSF_REGIDX_SAN, identity);
     default:
         return NULL;
     }
@@ -339,11 +476,25 @@ int cssf_registry_client(cssf_registry_t *r, const char *client_id, char *device
     cssf_regview_t *v = cssf_registry_view_acquire(r);
     if (!v)
         return CSSF_REG_ERROR;
-    const cssf_device_t *d = client_id ? cssf_strmap_get(&v->by_client, client_id) : NULL;
+    const cssf_device_t *d = cssf_registry_find(v, CSSF_REGIDX_CLIENT, client_id);
     copy_id(device, device_cap, d);
     int answer = !d ? CSSF_REG_UNKNOWN : d->suspended ? CSSF_REG_SUSPENDED : CSSF_REG_ACTIVE;
     cssf_registry_view_release(v);
     return answer;
+}
+
+/* The first active device (in id order) that may use originator. */
+struct first_user {
+    const char *originator, *host_cse_id;
+    const cssf_device_t *found;
+};
+
+static int first_user(const cssf_device_t *d, void *arg) {
+    struct first_user *fu = arg;
+    if (d->suspended || !cssf_device_may_use(d, fu->originator, fu->host_cse_id))
+        return 0;
+    fu->found = d;
+    return 1;
 }
 
 int cssf_registry_locate(cssf_registry_t *r, int assoc_method, const char *identity,
@@ -352,9 +503,11 @@ int cssf_registry_locate(cssf_registry_t *r, int assoc_method, const char *ident
     if (!v)
         return -1;
     const cssf_device_t *d = cssf_registry_device_of(v, assoc_method, identity);
-    for (size_t i = 0; !d && originator && i < v->n; i++)
-        if (!v->devs[i].suspended && cssf_device_may_use(&v->devs[i], originator, r->host_cse_id))
-            d = &v->devs[i];
+    if (!d && originator) {
+        struct first_user fu = {originator, r->host_cse_id, NULL};
+        cssf_registry_each(v, first_user, &fu);
+        d = fu.found;
+    }
     int rc = -1;
     if (d && (d->has_latlon || d->country[0])) {
         *lat = d->has_latlon ? d->lat : NAN;

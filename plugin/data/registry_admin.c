@@ -49,20 +49,17 @@ static void now_text(char *out, size_t cap) {
  * unique credentials; its field name goes into *field. */
 static const cssf_device_t *conflict(const cssf_regview_t *v, const cssf_device_t *d,
                                      const char *except_id, const char **field) {
-    const struct {
-        const cssf_strmap_t *map;
-        const char *key, *field;
-    } checks[] = {
-        {&v->by_psk, d->psk_identity, "credentials.psk.identity"},
-        {&v->by_san, d->cert_san, "credentials.certificate.san"},
-        {&v->by_fp, d->cert_sha256[0] ? d->cert_sha256 : NULL, "credentials.certificate.sha256"},
-        {&v->by_client, d->client_id, "credentials.oauth.client_id"},
+    static const char *const fields[CSSF_REGIDX_COUNT] = {
+        [CSSF_REGIDX_PSK] = "credentials.psk.identity",
+        [CSSF_REGIDX_SAN] = "credentials.certificate.san",
+        [CSSF_REGIDX_FP] = "credentials.certificate.sha256",
+        [CSSF_REGIDX_CLIENT] = "credentials.oauth.client_id",
     };
-    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+    for (int i = 0; i < CSSF_REGIDX_COUNT; i++) {
         const cssf_device_t *other =
-            checks[i].key ? cssf_strmap_get(checks[i].map, checks[i].key) : NULL;
+            cssf_registry_find(v, (enum cssf_regidx)i, cssf_registry_credential(d, i));
         if (other && (!except_id || strcmp(other->id, except_id) != 0)) {
-            *field = checks[i].field;
+            *field = fields[i];
             return other;
         }
     }
@@ -109,9 +106,11 @@ oom:
     return -1;
 }
 
-/* Stores d (insert or update), publishes a new view, fills res->doc. */
-static void commit_device(cssf_registry_t *r, cssf_device_t *d, int insert, int ok_status,
-                          cssf_registry_result_t *res) {
+/* Stores d (insert, or update of old), publishes the view that follows v
+ * with d (taken over) in old's place, fills res->doc. */
+static void commit_device(cssf_registry_t *r, const cssf_regview_t *v, const cssf_device_t *old,
+                          cssf_device_t *d, int ok_status, cssf_registry_result_t *res) {
+    int insert = old == NULL;
     char err[256];
     int rc = cssf_regstore_put(r->store, d, insert, err, sizeof(err));
     if (rc == 1) {
@@ -127,13 +126,15 @@ static void commit_device(cssf_registry_t *r, cssf_device_t *d, int insert, int 
         set_result(res, CSSF_REG_FAILED, NULL, "%s", err);
         return;
     }
-    if (cssf_registry_publish(r, err, sizeof(err)) < 0) {
+    res->doc = cssf_device_to_json(d);
+    if (cssf_registry_apply(r, v, old, d, err, sizeof(err)) < 0) {
+        json_decref(res->doc);
+        res->doc = NULL;
         set_result(res, CSSF_REG_FAILED, NULL,
                    "stored, but the device view could not be rebuilt: %s", err);
         return;
     }
     res->status = ok_status;
-    res->doc = cssf_device_to_json(d);
 }
 
 /* A write under the write lock, with a view that is not stale. */
@@ -177,14 +178,14 @@ void cssf_registry_create(cssf_registry_t *r, const json_t *doc, cssf_registry_r
         goto out;
     const char *field = NULL;
     const cssf_device_t *other;
-    if (cssf_strmap_get(&v->by_id, d.id)) {
+    if (cssf_registry_device(v, d.id)) {
         set_result(res, CSSF_REG_CONFLICT, "id", "device '%s' exists", d.id);
     } else if ((other = conflict(v, &d, NULL, &field))) {
         set_result(res, CSSF_REG_CONFLICT, field, "device '%s' holds this credential", other->id);
     } else if (seal_psk(r, &d, NULL, res) == 0) {
         now_text(d.created, sizeof(d.created));
         memcpy(d.updated, d.created, sizeof(d.updated));
-        commit_device(r, &d, 1, CSSF_REG_CREATED, res);
+        commit_device(r, v, NULL, &d, CSSF_REG_CREATED, res);
     }
     end_change(r, v);
 out:
@@ -249,7 +250,7 @@ void cssf_registry_update(cssf_registry_t *r, const char *id, const json_t *doc,
     cssf_regview_t *v = begin_change(r, res);
     if (!v)
         return;
-    const cssf_device_t *old = cssf_strmap_get(&v->by_id, id);
+    const cssf_device_t *old = cssf_registry_device(v, id);
     const json_t *given_id = json_object_get(doc, "id");
     if (!old) {
         set_result(res, CSSF_REG_NOT_FOUND, NULL, "no device '%.64s'", id);
@@ -282,7 +283,7 @@ void cssf_registry_update(cssf_registry_t *r, const char *id, const json_t *doc,
         goto out;
     memcpy(d.created, old->created, sizeof(d.created));
     now_text(d.updated, sizeof(d.updated));
-    commit_device(r, &d, 0, CSSF_REG_OK, res);
+    commit_device(r, v, old, &d, CSSF_REG_OK, res);
 out:
     end_change(r, v);
     if (res->status != CSSF_REG_OK) {
@@ -311,7 +312,7 @@ void cssf_registry_delete(cssf_registry_t *r, const char *id, cssf_registry_resu
     cssf_regview_t *v = begin_change(r, res);
     if (!v)
         return;
-    const cssf_device_t *old = cssf_strmap_get(&v->by_id, id);
+    const cssf_device_t *old = cssf_registry_device(v, id);
     int rc = old ? cssf_regstore_delete(r->store, id, err, sizeof(err)) : 1;
     if (rc == 1) {
         set_result(res, CSSF_REG_NOT_FOUND, NULL, "no device '%.64s'", id);
@@ -319,7 +320,7 @@ void cssf_registry_delete(cssf_registry_t *r, const char *id, cssf_registry_resu
         set_result(res, CSSF_REG_FAILED, NULL, "%s", err);
     } else {
         note_revoked(old, NULL, res);
-        if (cssf_registry_publish(r, err, sizeof(err)) < 0)
+        if (cssf_registry_apply(r, v, old, NULL, err, sizeof(err)) < 0)
             set_result(res, CSSF_REG_FAILED, NULL,
                        "deleted, but the device view could not be rebuilt: %s", err);
         else
@@ -328,32 +329,45 @@ void cssf_registry_delete(cssf_registry_t *r, const char *id, cssf_registry_resu
     end_change(r, v);
 }
 
+/* What re-sealing walks over: the view, the new key, the result. */
+struct reseal {
+    cssf_registry_t *r;
+    const cssf_regview_t *v;
+    const cssf_seal_key_t *next;
+    cssf_registry_result_t *res;
+};
+
+/* Re-seals the PSK of old under the new key: 0, or -1 with res set. */
+static int reseal_one(const cssf_device_t *old, void *arg) {
+    struct reseal *rs = arg;
+    char err[256];
+    if (!old->psk_sealed)
+        return 0;
+    cssf_device_t d = *old; /* shallow: only psk_sealed is replaced */
+    uint8_t pt[CSSF_PSK_MAX], blob[SEALED_MAX];
+    size_t len = 0;
+    if (cssf_unseal(&rs->v->key, old->psk_sealed, old->psk_sealed_len, old->id, pt, sizeof(pt),
+                    &len) < 0) {
+        set_result(rs->res, CSSF_REG_FAILED, NULL,
+                   "device '%s': its sealed PSK does not open under the current key", old->id);
+        return -1;
+    }
+    int rc =
+        cssf_seal(rs->next, rs->r->rng, pt, len, old->id, blob, sizeof(blob), &d.psk_sealed_len);
+    memset(pt, 0, sizeof(pt));
+    d.psk_sealed = blob;
+    if (rc < 0 || cssf_regstore_put(rs->r->store, &d, 0, err, sizeof(err)) != 0) {
+        set_result(rs->res, CSSF_REG_FAILED, NULL, "device '%s': cannot re-seal its PSK", old->id);
+        return -1;
+    }
+    return 0;
+}
+
 /* Re-seals every PSK of v under next, inside the caller's transaction. */
 static int reseal_all(cssf_registry_t *r, const cssf_regview_t *v, const cssf_seal_key_t *next,
                       cssf_registry_result_t *res) {
-    char err[256];
-    for (size_t i = 0; i < v->n; i++) {
-        const cssf_device_t *old = &v->devs[i];
-        if (!old->psk_sealed)
-            continue;
-        cssf_device_t d = *old; /* shallow: only psk_sealed is replaced */
-        uint8_t pt[CSSF_PSK_MAX], blob[SEALED_MAX];
-        size_t len = 0;
-        if (cssf_unseal(&v->key, old->psk_sealed, old->psk_sealed_len, old->id, pt, sizeof(pt),
-                        &len) < 0) {
-            set_result(res, CSSF_REG_FAILED, NULL,
-                       "device '%s': its sealed PSK does not open under the current key", old->id);
-            return -1;
-        }
-        int rc = cssf_seal(next, r->rng, pt, len, old->id, blob, sizeof(blob), &d.psk_sealed_len);
-        memset(pt, 0, sizeof(pt));
-        d.psk_sealed = blob;
-        if (rc < 0 || cssf_regstore_put(r->store, &d, 0, err, sizeof(err)) != 0) {
-            set_result(res, CSSF_REG_FAILED, NULL, "device '%s': cannot re-seal its PSK", old->id);
-            return -1;
-        }
-    }
-    return 0;
+    struct reseal rs = {r, v, next, res};
+    return cssf_registry_each(v, reseal_one, &rs);
 }
 
 void cssf_registry_rotate_key(cssf_registry_t *r, cssf_registry_result_t *res) {
@@ -431,22 +445,37 @@ static int matches(const cssf_registry_t *r, const cssf_device_t *d,
     return !f->aeid || cssf_device_may_use(d, f->aeid, r->host_cse_id);
 }
 
+/* A listing in progress: the filter, the page so far, the matches. */
+struct listing {
+    const cssf_registry_t *r;
+    const cssf_registry_filter_t *f;
+    json_t *list;
+    size_t limit, total;
+};
+
+static int list_one(const cssf_device_t *d, void *arg) {
+    struct listing *l = arg;
+    if (!matches(l->r, d, l->f))
+        return 0;
+    if (l->total >= l->f->offset && json_array_size(l->list) < l->limit)
+        json_array_append_new(l->list, cssf_device_to_json(d));
+    l->total++;
+    return 0;
+}
+
 json_t *cssf_registry_list(cssf_registry_t *r, const cssf_registry_filter_t *f) {
     cssf_regview_t *v = cssf_registry_view_acquire(r);
     if (!v)
         return NULL;
-    size_t limit = f->limit ? f->limit : LIST_DEFAULT, total = 0;
+    size_t limit = f->limit ? f->limit : LIST_DEFAULT;
     if (limit > LIST_MAX)
         limit = LIST_MAX;
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < v->n; i++) {
-        if (!matches(r, &v->devs[i], f))
-            continue;
-        if (total >= f->offset && json_array_size(list) < limit)
-            json_array_append_new(list, cssf_device_to_json(&v->devs[i]));
-        total++;
-    }
+    struct listing l = {r, f, json_array(), limit, 0};
+    if (l.list)
+        cssf_registry_each(v, list_one, &l);
     cssf_registry_view_release(v);
+    json_t *list = l.list;
+    size_t total = l.total;
     if (!list)
         return NULL;
     return json_pack("{s:o,s:I,s:I,s:I}", "devices", list, "total", (json_int_t)total, "limit",
@@ -457,7 +486,7 @@ json_t *cssf_registry_get(cssf_registry_t *r, const char *id) {
     cssf_regview_t *v = cssf_registry_view_acquire(r);
     if (!v)
         return NULL;
-    const cssf_device_t *d = cssf_strmap_get(&v->by_id, id);
+    const cssf_device_t *d = cssf_registry_device(v, id);
     json_t *doc = d ? cssf_device_to_json(d) : NULL;
     cssf_registry_view_release(v);
     return doc;

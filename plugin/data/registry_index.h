@@ -1,36 +1,50 @@
 /*
- * Lookup tables of the device registry: open-addressing hash maps from a
- * string key (PSK identity, SAN, fingerprint, client id, device id, exact
- * AE-ID) to a device. Built once per registry view and then only read, so
- * any number of threads may look up without locks. Keys are borrowed from
- * the devices of the view. Owner: plugin/data (registry). No I/O.
+ * Lookup tables of the device registry: persistent hash maps (hash array
+ * mapped tries, 32 slots a node) from a string key (PSK identity, SAN,
+ * fingerprint, client id) to a value that carries its own key.
+ *
+ * Persistent: put and del never change a published node. They return a new
+ * root that shares every untouched node with the old one and copies only
+ * the path to the changed slot (at most 14 nodes, about 4 at 100,000
+ * keys), so a registry view is derived from the previous one in O(1) work
+ * per change while readers of the old root go on undisturbed. Nodes are
+ * reference counted (atomically: the last holder of a view may be any
+ * thread); a node is freed when the last root reaching it is released.
+ *
+ * Values are borrowed: the map never frees them, and key_of(value) must
+ * give the same key for as long as the value is in a map. Owner:
+ * plugin/data (registry). No I/O, no locks.
  */
 #ifndef CSSF_DATA_REGISTRY_INDEX_H
 #define CSSF_DATA_REGISTRY_INDEX_H
 
 #include <stddef.h>
 
-typedef struct cssf_strmap_slot {
-    const char *key; /* NULL = empty */
-    void *value;
-} cssf_strmap_slot_t;
+typedef struct cssf_hnode cssf_hnode_t;
 
-typedef struct cssf_strmap {
-    cssf_strmap_slot_t *slots;
-    size_t mask; /* capacity - 1; capacity a power of two, at least twice the entries */
-    size_t n;
-} cssf_strmap_t;
+/* The key of a value held by a map. */
+typedef const char *(*cssf_hamt_key_fn)(const void *value);
 
-/* Room for up to max entries. 0, or -1 when out of memory. */
-int cssf_strmap_init(cssf_strmap_t *m, size_t max);
+/* The value of key under root (NULL = empty map), or NULL. Lock-free:
+ * needs only that root stays referenced during the call. */
+void *cssf_hamt_get(const cssf_hnode_t *root, const char *key, cssf_hamt_key_fn key_of);
 
-/* Adds key → value (key borrowed). 0, 1 when the key is already there
- * (nothing changes), -1 when the map is full. */
-int cssf_strmap_put(cssf_strmap_t *m, const char *key, void *value);
+/* A new root: root plus value (replacing a value with the same key), into
+ * *out (a new reference; root is unchanged and keeps its reference).
+ * 0, or -1 when out of memory (*out untouched). */
+int cssf_hamt_put(const cssf_hnode_t *root, void *value, cssf_hamt_key_fn key_of,
+                  cssf_hnode_t **out);
 
-/* The value of key, or NULL. */
-void *cssf_strmap_get(const cssf_strmap_t *m, const char *key);
+/* A new root: root without key, into *out (a new reference, NULL when the
+ * map becomes empty). 0 when removed, 1 when key is not there (*out
+ * untouched), -1 when out of memory. */
+int cssf_hamt_del(const cssf_hnode_t *root, const char *key, cssf_hamt_key_fn key_of,
+                  cssf_hnode_t **out);
 
-void cssf_strmap_free(cssf_strmap_t *m);
+/* Another reference to root (NULL is fine); returns root. */
+cssf_hnode_t *cssf_hamt_ref(cssf_hnode_t *root);
+
+/* Drops a reference; frees the nodes no other root reaches. NULL is fine. */
+void cssf_hamt_release(cssf_hnode_t *root);
 
 #endif
