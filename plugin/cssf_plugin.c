@@ -23,6 +23,7 @@
 #include "plugin/authn/authn.h"
 #include "plugin/authn/basic_radius.h"
 #include "plugin/authn/cert_bind.h"
+#include "plugin/authn/registered_ae.h"
 #include "plugin/authn/registration.h"
 #include "plugin/authn/token_admin.h"
 #include "plugin/authn/token_events.h"
@@ -52,8 +53,9 @@
 #pragma weak cse_host_store_path
 
 static int host_complete(void) {
-    return cse_resource_get && cse_resource_apply_all && cse_host_cse_id && cse_host_resource_name &&
-           cse_callback_register && cse_strdup && cse_free && cse_host_store_path;
+    return cse_resource_get && cse_resource_apply_all && cse_host_cse_id &&
+           cse_host_resource_name && cse_callback_register && cse_strdup && cse_free &&
+           cse_host_store_path;
 }
 
 typedef struct cssf_state {
@@ -64,6 +66,7 @@ typedef struct cssf_state {
     cssf_aaa_t *aaa;                    /* NULL without radius_* servers */
     cssf_registry_t *registry;          /* devices (plugin/data/registry*) */
     cssf_aeid_reservations_t *reserved; /* AE-IDs registered inside an association */
+    cssf_registered_ae_t *registered;   /* registered-AE lookups (claimed originators) */
     cssf_sessions_t *sessions;          /* open sessions per identity, for revocation */
     cssf_admin_t *admin;                /* /cssf/v1 (plugin/admin) */
     pthread_mutex_t reload_lock;        /* RELOAD and the admin's policy apply, one at a time */
@@ -120,24 +123,12 @@ static void audit(cssf_state_t *st, const cssf_audit_record_t *r) {
 
 /* --- AUTHENTICATE ---------------------------------------------------------- */
 
-/* CSSF_AE_* for ri: reserved AE-IDs first (no resource read needed), then
- * the host's lookup. That also resolves structured paths, so the answer is
- * checked to be an AE whose ri is exactly ri (an AE's ri is its AE-ID,
- * never a path). */
+/* CSSF_AE_* for ri: reserved AE-IDs first, then the host's resources. */
 static int ae_registered(void *ctx, const char *ri) {
     cssf_state_t *st = ctx;
     if (cssf_aeid_reservations_has(st->reserved, ri))
         return CSSF_AE_RESERVED;
-    char *text = NULL;
-    uint64_t revision = 0;
-    if (strchr(ri, '/') || cse_resource_get(ri, UINT64_MAX, &revision, &text) != 0 || !text)
-        return 0;
-    json_t *res = json_loads(text, 0, NULL);
-    cse_free(text);
-    const char *got = json_string_value(json_object_get(res, "ri"));
-    int is_ae = json_integer_value(json_object_get(res, "ty")) == 2 && got && strcmp(got, ri) == 0;
-    json_decref(res);
-    return is_ae ? CSSF_AE_REGISTERED : CSSF_AE_UNKNOWN;
+    return cssf_registered_ae(st->registered, ri) ? CSSF_AE_REGISTERED : CSSF_AE_UNKNOWN;
 }
 
 static int deny_with(int *rsc_out, char **reason_out, int rsc, const char *reason) {
@@ -695,7 +686,8 @@ static int open_registry(cssf_state_t *st, char *err, size_t err_cap) {
                               policy_defaults(&st->opts),
                               {admin_authenticate, admin_reload, admin_revoked, admin_health, st,
                                admin_radius_servers, admin_radius_changed}};
-    if (!(st->sessions = cssf_sessions_create()) || !(st->admin = cssf_admin_create(&ac))) {
+    if (!(st->sessions = cssf_sessions_create()) ||
+        !(st->registered = cssf_registered_ae_create()) || !(st->admin = cssf_admin_create(&ac))) {
         snprintf(err, err_cap, "out of memory");
         return -1;
     }
@@ -748,6 +740,7 @@ static void state_free(cssf_state_t *st) {
     cssf_admin_destroy(st->admin);
     cssf_registry_close(st->registry);
     cssf_aeid_reservations_close(st->reserved);
+    cssf_registered_ae_destroy(st->registered);
     cssf_sessions_destroy(st->sessions);
     cssf_aaa_destroy(st->aaa); /* queues the Stop of open sessions */
     cssf_audit_close(st->audit);

@@ -1,4 +1,5 @@
 /* The audit log writer (see audit.h). */
+#define _GNU_SOURCE /* sem_clockwait */
 #include "plugin/data/audit.h"
 
 #include <errno.h>
@@ -17,6 +18,9 @@
 #include "plugin/data/audit_line.h"
 #include "plugin/data/audit_queue.h"
 
+/* How long a busy writer waits for more lines before the next batch. */
+#define WRITER_LINGER_NS 2000000L
+
 struct cssf_audit {
     cssf_audit_queue_t queue;
     sem_t wake;
@@ -24,6 +28,7 @@ struct cssf_audit {
     int writer_started;
     atomic_int stop;
     atomic_int paused;
+    atomic_int idle; /* the writer sleeps until a submit wakes it */
     atomic_int keep;
     atomic_uint_least64_t submitted, written, dropped;
     /* writer thread only */
@@ -114,6 +119,35 @@ static uint64_t report_drops(cssf_audit_t *a) {
     return dropped;
 }
 
+/* After a drain of n lines. Busy (n > 0): lines keep coming, so the writer
+ * lingers a little and takes the next ones in one batch — one write for
+ * many lines, and submitters need not wake it. Idle: it sleeps until the
+ * next submit, which wakes it only when it finds the writer idle. */
+static void writer_wait(cssf_audit_t *a, uint64_t n) {
+    if (n > 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += WRITER_LINGER_NS;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (sem_clockwait(&a->wake, CLOCK_MONOTONIC, &until) < 0 && errno == EINTR)
+            ;
+        return;
+    }
+    atomic_store(&a->idle, 1);
+    /* A submit counted before idle was visible does not wake us: look
+     * again (submitted grows before the push, so nothing slips between). */
+    if (atomic_load(&a->stop) ||
+        atomic_load(&a->submitted) != atomic_load(&a->written) + atomic_load(&a->dropped)) {
+        atomic_store(&a->idle, 0);
+        return;
+    }
+    while (sem_wait(&a->wake) < 0 && errno == EINTR)
+        ;
+}
+
 static void *writer_main(void *arg) {
     cssf_audit_t *a = arg;
     for (;;) {
@@ -139,8 +173,7 @@ static void *writer_main(void *arg) {
         atomic_store(&a->dropped_reported, reported);
         if (stopping)
             break;
-        while (sem_wait(&a->wake) < 0 && errno == EINTR)
-            ;
+        writer_wait(a, n);
     }
     return NULL;
 }
@@ -200,7 +233,8 @@ int cssf_audit_submit(cssf_audit_t *a, char *line) {
         sem_post(&a->wake); /* so the writer reports the drop soon */
         return -1;
     }
-    sem_post(&a->wake);
+    if (atomic_load(&a->idle) && atomic_exchange(&a->idle, 0))
+        sem_post(&a->wake);
     return 0;
 }
 

@@ -183,6 +183,50 @@ static void test_line_format(void **state) {
     free(line);
 }
 
+/* Any text in any field: the line is JSON whose value is the text exactly
+ * (escapes included), or null when the text is empty or not UTF-8 — the
+ * answer jansson, the reference here, gives for the same text. */
+static void test_line_any_text(void **state) {
+    (void)state;
+    static const char *const fixed[] = {"\"quoted\" \\ back",     "tab\tnl\nret\rbs\bff\f",
+                                        "\x01\x1f\x7f end",       "caf\xc3\xa9 \xe2\x82\xac",
+                                        "\xf0\x9f\x98\x80",       "\xc0\xaf overlong",
+                                        "\xed\xa0\x80 surrogate", "\xf4\x90\x80\x80 big",
+                                        "cut \xe2\x82",           "/slash/"};
+    unsigned seed = 12345;
+    char text[64];
+    for (int i = 0; i < 3000; i++) {
+        const char *t;
+        if (i < (int)(sizeof(fixed) / sizeof(fixed[0]))) {
+            t = fixed[i];
+        } else {
+            size_t n = (size_t)(rand_r(&seed) % 20);
+            for (size_t k = 0; k < n; k++)
+                text[k] = (char)(rand_r(&seed) % 4 == 0 ? 0x80 + rand_r(&seed) % 128
+                                                        : 1 + rand_r(&seed) % 127);
+            text[n] = '\0';
+            t = text;
+        }
+        cssf_audit_record_t r = {.event = "request", .from = t, .reason = t};
+        char *line = cssf_audit_line_format(&r);
+        assert_non_null(line);
+        json_error_t e;
+        json_t *o = json_loads(line, 0, &e);
+        if (!o)
+            fail_msg("not JSON: %s (%s)", line, e.text);
+        json_t *ref = json_string(t); /* NULL when jansson refuses the text */
+        json_t *got = json_object_get(o, "reason");
+        if (ref && *t)
+            assert_true(json_equal(got, ref));
+        else
+            assert_true(json_is_null(got));
+        assert_true(json_equal(got, json_object_get(o, "from")));
+        json_decref(ref);
+        json_decref(o);
+        free(line);
+    }
+}
+
 /* --- the writer ---------------------------------------------------------- */
 
 static char *tmp_dir(void) {
@@ -339,9 +383,10 @@ static void test_rotation(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_queue_bounds), cmocka_unit_test(test_queue_concurrent),
-        cmocka_unit_test(test_line_format),  cmocka_unit_test(test_writer_and_flush),
-        cmocka_unit_test(test_drops),        cmocka_unit_test(test_rotation),
+        cmocka_unit_test(test_queue_bounds),     cmocka_unit_test(test_queue_concurrent),
+        cmocka_unit_test(test_line_format),      cmocka_unit_test(test_line_any_text),
+        cmocka_unit_test(test_writer_and_flush), cmocka_unit_test(test_drops),
+        cmocka_unit_test(test_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
