@@ -43,7 +43,8 @@ struct cssf_aaa {
     char *psk_password; /* under secret_lock; NULL: lookups fail closed */
     secret_slot_t slots[SECRETS_MAX];
     size_t nslots;
-    pthread_mutex_t secret_lock; /* psk_password, slots[].source */
+    pthread_mutex_t secret_lock;  /* psk_password, slots[].source */
+    pthread_mutex_t resolve_lock; /* one resolution at a time: a late one never undoes a newer */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stopping, ticking;
@@ -177,6 +178,7 @@ void cssf_aaa_destroy(cssf_aaa_t *a) {
         free_secret(a->slots[i].fallback);
     mbedtls_platform_zeroize(a->cache_key, sizeof a->cache_key);
     pthread_mutex_destroy(&a->secret_lock);
+    pthread_mutex_destroy(&a->resolve_lock);
     pthread_cond_destroy(&a->wake);
     pthread_mutex_destroy(&a->lock);
     free(a);
@@ -237,6 +239,7 @@ int cssf_aaa_create(const cssf_aaa_config_t *cfg, const char *nas_default, cssf_
     }
     pthread_mutex_init(&a->lock, NULL);
     pthread_mutex_init(&a->secret_lock, NULL);
+    pthread_mutex_init(&a->resolve_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -584,6 +587,7 @@ int cssf_aaa_resolve_secrets(cssf_aaa_t *a, cssf_aaa_sealed_fn fn, void *ctx, co
     int n = 0;
     if (!a)
         return 0;
+    pthread_mutex_lock(&a->resolve_lock);
     for (size_t i = 0; i < a->nslots; i++) {
         secret_slot_t *s = &a->slots[i];
         uint8_t sealed[CSSF_RADIUS_PASSWORD_MAX + 1];
@@ -622,6 +626,7 @@ int cssf_aaa_resolve_secrets(cssf_aaa_t *a, cssf_aaa_sealed_fn fn, void *ctx, co
                     "set with 'cssfctl radius set-secret %s'",
                     s->name, s->name);
     }
+    pthread_mutex_unlock(&a->resolve_lock);
     return n;
 }
 

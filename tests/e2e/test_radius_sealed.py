@@ -173,7 +173,7 @@ def test_sealed_lifecycle(env):
         check(p.returncode == 0 and "1 RADIUS secret(s) re-sealed" in p.stdout, "rotate", p)
         new_id = entry(env, cse, name)["key_id"]
         check(new_id != e["key_id"], "row re-sealed under the new key", new_id)
-        cse.stop()
+        check(cse.stop() == 0, "clean exit", cse.read_output()[-3000:])
         cse.start()
         out = cse.read_output()
         check("no shared secret for %s" % name not in out and
@@ -190,6 +190,8 @@ def test_sealed_lifecycle(env):
         check(r.rsc == 4106 and "no shared secret for %s" % name in r.json["m2m:dbg"],
               "deleted: denied again", r)
         check(SECRET not in cse.read_output(), "no secret in the CSE output")
+        check(cse.stop() == 0 and "Sanitizer" not in cse.read_output(), "clean exit",
+              cse.read_output()[-3000:])
     finally:
         cse.cleanup()
 
@@ -213,6 +215,8 @@ def test_plaintext_still_works_but_warns(env):
         check(r.rsc == 4106 and "RADIUS" in r.json["m2m:dbg"], "the sealed one is in use", r)
         p = ctl(env, cse, "radius", "delete-secret", name)
         check(p.returncode == 0 and ok(login(cse, env)), "deleted: back to the plaintext")
+        check(cse.stop() == 0 and "Sanitizer" not in cse.read_output(), "clean exit",
+              cse.read_output()[-3000:])
 
 
 def main():
