@@ -266,6 +266,8 @@ void cse_res_sync(cse_res_t *r) {
     if (r->path && r->et_us != old_et)
         heap_push(r); /* attached: index the new expiry */
     r->has_st = json_object_get(r->attrs, "st") != NULL;
+    r->has_cr = json_object_get(r->attrs, "cr") != NULL;
+    r->has_acpi = json_object_get(r->attrs, "acpi") != NULL;
     r->st = (long)json_integer_value(json_object_get(r->attrs, "st"));
     r->cs = (long)json_integer_value(json_object_get(r->attrs, "cs"));
     cse_buf_t *old = atomic_exchange(&r->cache, NULL);

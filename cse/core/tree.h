@@ -41,10 +41,12 @@ typedef struct cse_res {
     struct cse_res *ri_next, *path_next; /* hash chains */
     _Atomic(cse_buf_t *) cache;          /* built lazily, dropped on change */
     uint64_t revision;
-    int64_t ct_us, lt_us, et_us; /* et 0 = never expires */
-    long st;                     /* stateTag (containers and instances) */
-    long cs;                     /* contentSize of an instance */
-    unsigned char has_st;        /* st is one of its attributes */
+    int64_t ct_us, lt_us, et_us;    /* et 0 = never expires */
+    long st;                        /* stateTag (containers and instances) */
+    long cs;                        /* contentSize of an instance */
+    unsigned char has_st;           /* st is one of its attributes */
+    unsigned char has_cr, has_acpi; /* cr / acpi are among its attributes (views of a
+                                     * compact resource without them need no parse) */
 } cse_res_t;
 
 /* Creates the empty tree. Returns 0 or -1. */

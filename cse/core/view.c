@@ -11,7 +11,9 @@ static char *put(char **at, const char *s) {
 }
 
 void cse_view_fill(cse_view_t *vw, const cse_res_t *r) {
-    json_t *attrs = cse_res_attrs((cse_res_t *)r);
+    /* A compact resource (a contentInstance) without cr or acpi: nothing
+     * to read from its serialized form, which would cost a parse. */
+    json_t *attrs = r->attrs || r->has_cr || r->has_acpi ? cse_res_attrs((cse_res_t *)r) : NULL;
     json_t *acpi = json_object_get(attrs, "acpi");
     const char *cr = json_string_value(json_object_get(attrs, "cr"));
     const char *pi = r->parent ? r->parent->ri : "";

@@ -149,6 +149,19 @@ static void test_register_and_views(void **state) {
                         json_string_value(json_object_get(json_object_get(az, "parent"), "ri")));
     assert_string_equal(json_string_value(json_object_get(json_object_get(az, "parent"), "rn")),
                         "box");
+    assert_true(json_is_null(json_object_get(json_object_get(az, "target"), "creator")));
+    json_decref(az);
+    /* One created with cr: its view (read back from the compact form) names the creator. */
+    r = test_req(CSE_OP_CREATE, "/cse-in/ok/box", "Cok", 4,
+                 "{\"m2m:cin\":{\"rn\":\"c2\",\"con\":\"2\",\"cr\":null}}", NULL);
+    assert_int_equal(r.rsc, 2001);
+    test_resp_free(&r);
+    r = test_req(CSE_OP_RETRIEVE, "/cse-in/ok/box/c2", "Cok", 0, NULL, NULL);
+    assert_int_equal(r.rsc, 2000);
+    test_resp_free(&r);
+    az = last_event("authorize");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(az, "target"), "creator")), "Cok");
     json_decref(az);
     /* Accounting saw every request, with the decision. */
     json_t *acc = last_event("accounting");
