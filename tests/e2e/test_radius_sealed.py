@@ -5,10 +5,13 @@ the reason; cssfctl radius set-secret (stdin, never argv) seals it and the
 same login is accepted without a restart; the SQLite file holds no
 plaintext secret; the admin API's statuses; master key rotation re-seals
 it and it still works after a restart; a plaintext secret in the INI file
-still works but warns (naming the server, never the secret)."""
+still works but warns (naming the server, never the secret); RELOAD
+resolves the secrets again."""
 import json
 import os
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -183,6 +186,22 @@ def test_sealed_lifecycle(env):
         check(ok(r), "accepted after rotation and restart", r)
         check(fr.auth_detail().count('User-Name = "%s"' % USER) == before + 1,
               "FreeRADIUS was asked again (nothing cached across restarts)")
+        # RELOAD resolves again: a row removed behind the API stops being used.
+        db = sqlite3.connect(os.path.join(work, "cse.db"), timeout=5)
+        db.execute("DELETE FROM cssf_radius_secrets WHERE name = ?", (name,))
+        db.commit()
+        db.close()
+        check(ok(login(cse, env)), "in use until a reload")
+        reloads = cse.read_output().count("policy reloaded")
+        cse.signal(signal.SIGHUP)
+        deadline = time.time() + 5
+        while cse.read_output().count("policy reloaded") == reloads and time.time() < deadline:
+            time.sleep(0.05)
+        r = login(cse, env)
+        check(r.rsc == 4106 and "no shared secret for %s" % name in r.json["m2m:dbg"],
+              "after RELOAD: no secret, denied", r)
+        p = ctl(env, cse, "radius", "set-secret", name, stdin=SECRET + "\n")
+        check(p.returncode == 0 and ok(login(cse, env)), "sealed again", p)
         # Deleted: fail closed again, at once.
         p = ctl(env, cse, "radius", "delete-secret", name)
         check(p.returncode == 0, "delete", p)
