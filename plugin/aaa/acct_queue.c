@@ -19,6 +19,8 @@
 #define DEFAULT_MAX 100000u
 #define DEFAULT_RETRY_MIN_MS 1000u
 #define DEFAULT_RETRY_MAX_MS 60000u
+#define DEFAULT_WINDOW 64u
+#define LOOKAHEAD 4u /* rows read per window slot, to find records of other sessions */
 
 /* A record handed over and not yet written: owns its strings. */
 typedef struct mrec {
@@ -42,6 +44,13 @@ struct cssf_acct_queue {
     sqlite3 *db;
     size_t max_records;
     unsigned retry_min_ms, retry_max_ms;
+    size_t window;
+    /* the sender's window (sender thread only) */
+    drec_t *win;
+    const cssf_radius_acct_t **win_recs;
+    cssf_radius_result_t *win_results;
+    int64_t *win_ids;
+    uint64_t *seen; /* session hashes of one read, open addressing */
     pthread_mutex_t lock;
     pthread_cond_t wake;                  /* to the sender: records, flush, stop */
     pthread_cond_t drained;               /* to flush: a record left */
@@ -194,24 +203,27 @@ static void copy_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap, cons
     *out = dst;
 }
 
-/* Reads the oldest record. Returns 1, 0 if none, -1 on error. */
-static int db_head(cssf_acct_queue_t *q, drec_t *d) {
-    sqlite3_stmt *st = NULL;
-    int rc = -1;
-    if (sqlite3_prepare_v2(q->db,
-                           "SELECT id, enqueued_ms, status_type, session_id, user_name,"
-                           " calling_station_id, class, session_time, input_octets,"
-                           " output_octets, input_packets, output_packets, terminate_cause,"
-                           " delay_time FROM cssf_acct_queue ORDER BY id LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
-        goto out;
-    int step = sqlite3_step(st);
-    if (step == SQLITE_DONE) {
-        rc = 0;
-        goto out;
+static uint64_t session_hash(const unsigned char *t) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *t; t++)
+        h = (h ^ *t) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+/* Adds h to the set of sessions seen in this read. Returns 1 if it was
+ * new. A collision only defers a record to the next window. */
+static int seen_add(uint64_t *set, size_t cap, uint64_t h) {
+    for (size_t i = (size_t)h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (set[i] == h)
+            return 0;
+        if (!set[i]) {
+            set[i] = h;
+            return 1;
+        }
     }
-    if (step != SQLITE_ROW)
-        goto out;
+}
+
+static void row_to_drec(sqlite3_stmt *st, drec_t *d) {
     memset(d, 0, sizeof *d);
     d->id = sqlite3_column_int64(st, 0);
     d->enqueued_ms = sqlite3_column_int64(st, 1);
@@ -232,25 +244,65 @@ static int db_head(cssf_acct_queue_t *q, drec_t *d) {
     d->rec.output_packets = (uint32_t)sqlite3_column_int64(st, 11);
     d->rec.terminate_cause = (uint32_t)sqlite3_column_int64(st, 12);
     d->rec.delay_time = (uint32_t)sqlite3_column_int64(st, 13);
-    rc = 1;
-out:
-    if (rc < 0)
-        cse_log(CSE_LOG_ERROR, "radius accounting queue read failed: %s", sqlite3_errmsg(q->db));
-    sqlite3_finalize(st);
-    return rc;
 }
 
-static int db_delete(cssf_acct_queue_t *q, int64_t id) {
+/*
+ * Reads the next window into q->win: from the oldest records, at most
+ * max, each the oldest of its session (a later record of a session never
+ * travels with, or before, an earlier one). Returns how many, -1 on error.
+ */
+static int db_window(cssf_acct_queue_t *q, size_t max) {
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    size_t set_cap = 2 * LOOKAHEAD * CSSF_RADIUS_ACCT_WINDOW_MAX;
+    if (sqlite3_prepare_v2(q->db,
+                           "SELECT id, enqueued_ms, status_type, session_id, user_name,"
+                           " calling_station_id, class, session_time, input_octets,"
+                           " output_octets, input_packets, output_packets, terminate_cause,"
+                           " delay_time FROM cssf_acct_queue ORDER BY id LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, (int64_t)(max * LOOKAHEAD));
+    memset(q->seen, 0, set_cap * sizeof *q->seen);
+    n = 0;
+    int step;
+    while ((size_t)n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *sid = sqlite3_column_text(st, 3);
+        if (!seen_add(q->seen, set_cap, session_hash(sid ? sid : (const unsigned char *)"")))
+            continue;
+        row_to_drec(st, &q->win[n++]);
+    }
+    if ((size_t)n < max && step != SQLITE_DONE)
+        n = -1;
+out:
+    if (n < 0)
+        cse_log(CSE_LOG_ERROR, "radius accounting queue read failed: %s", sqlite3_errmsg(q->db));
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Deletes the n records in one transaction. Returns 0, or -1 (none). */
+static int db_delete(cssf_acct_queue_t *q, const int64_t *ids, size_t n) {
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (sqlite3_prepare_v2(q->db, "DELETE FROM cssf_acct_queue WHERE id = ?", -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_prepare_v2(q->db, "DELETE FROM cssf_acct_queue WHERE id = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            goto out;
     }
+    rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+out:
     sqlite3_finalize(st);
-    if (rc != 0)
+    if (rc != 0) {
         cse_log(CSE_LOG_ERROR, "radius accounting queue delete failed: %s", sqlite3_errmsg(q->db));
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    }
     return rc;
 }
 
@@ -294,54 +346,86 @@ static void wait_until(cssf_acct_queue_t *q, uint64_t when_ms) {
     pthread_cond_timedwait(&q->wake, &q->lock, &ts);
 }
 
-/* Sends the oldest record on disk. Called without the lock. */
-static void send_head(cssf_acct_queue_t *q) {
-    drec_t d;
-    int h = db_head(q, &d);
+/*
+ * Sends the next window and deletes what was acknowledged, in one
+ * transaction. While backing off after a failure the window is the oldest
+ * record alone: the rest wait behind it until the servers answer again.
+ * Called without the lock.
+ */
+static void send_window(cssf_acct_queue_t *q) {
     pthread_mutex_lock(&q->lock);
-    if (h <= 0) {
-        if (h == 0)
+    size_t max = q->backoff_ms ? 1 : q->window;
+    pthread_mutex_unlock(&q->lock);
+    int n = db_window(q, max);
+    if (n <= 0) {
+        pthread_mutex_lock(&q->lock);
+        if (n == 0)
             q->on_disk = 0; /* the count drifted: trust the file */
         else
             q->retry_at = mono_ms() + q->retry_min_ms;
         pthread_mutex_unlock(&q->lock);
         return;
     }
-    pthread_mutex_unlock(&q->lock);
-    int64_t late_s = (wall_ms() - d.enqueued_ms) / 1000;
-    if (late_s > 0)
-        d.rec.delay_time += (uint32_t)(late_s > UINT32_MAX ? UINT32_MAX : late_s);
-    cssf_radius_reply_t reply;
-    cssf_radius_reply_clear(&reply);
-    cssf_radius_result_t r = CSSF_RADIUS_ERROR;
-    int done;
-    if (!cssf_radius_acct_valid(&d.rec)) {
-        /* A damaged row never encodes: keeping it would block the queue. */
-        cse_log(CSE_LOG_ERROR, "radius accounting record discarded id=%lld", (long long)d.id);
-        done = 2;
-    } else {
-        r = cssf_radius_account(q->client, &d.rec, &reply);
-        done = r == CSSF_RADIUS_ACCEPT;
+    int64_t now = wall_ms();
+    size_t n_send = 0, n_del = 0, n_acked = 0, n_discarded = 0;
+    for (int i = 0; i < n; i++) {
+        drec_t *d = &q->win[i];
+        int64_t late_s = (now - d->enqueued_ms) / 1000;
+        if (late_s > 0)
+            d->rec.delay_time += (uint32_t)(late_s > UINT32_MAX ? UINT32_MAX : late_s);
+        if (!cssf_radius_acct_valid(&d->rec)) {
+            /* A damaged row never encodes: keeping it would block the queue. */
+            cse_log(CSE_LOG_ERROR, "radius accounting record discarded id=%lld", (long long)d->id);
+            q->win_ids[n_del++] = d->id;
+            n_discarded++;
+            continue;
+        }
+        q->win_recs[n_send++] = &d->rec;
     }
-    if (done && db_delete(q, d.id) != 0)
-        done = 0;
+    char reason[CSSF_RADIUS_REASON_MAX] = "";
+    cssf_radius_result_t first_fail = CSSF_RADIUS_ACCEPT;
+    if (n_send && cssf_radius_account_many(q->client, q->win_recs, n_send, q->win_results, reason,
+                                           sizeof reason) < 0)
+        for (size_t j = 0; j < n_send; j++)
+            q->win_results[j] = CSSF_RADIUS_ERROR;
+    for (size_t j = 0, i = 0; j < n_send; j++) {
+        /* win_recs[j] is the j-th valid record of the window. */
+        while (&q->win[i].rec != q->win_recs[j])
+            i++;
+        if (q->win_results[j] == CSSF_RADIUS_ACCEPT) {
+            q->win_ids[n_del++] = q->win[i].id;
+            n_acked++;
+        } else if (first_fail == CSSF_RADIUS_ACCEPT) {
+            first_fail = q->win_results[j];
+        }
+    }
+    size_t n_failed = n_send - n_acked;
+    if (n_del && db_delete(q, q->win_ids, n_del) != 0) {
+        /* Acknowledged but still in the file: sent again later (a
+         * duplicate the server tolerates), never lost. */
+        n_failed += n_del;
+        n_acked = n_discarded = n_del = 0;
+        first_fail = CSSF_RADIUS_ERROR;
+        snprintf(reason, sizeof reason, "queue file write failed");
+    }
     pthread_mutex_lock(&q->lock);
-    if (done) {
-        q->on_disk -= q->on_disk ? 1 : 0;
-        if (done == 1)
-            q->sent++;
-        else
-            q->discarded++;
+    if (n_del) {
+        q->on_disk -= q->on_disk >= n_del ? n_del : q->on_disk;
+        q->sent += n_acked;
+        q->discarded += n_discarded;
+        pthread_cond_broadcast(&q->drained);
+    }
+    if (!n_failed) {
         if (q->backoff_ms)
             cse_log(CSE_LOG_INFO, "radius accounting resumed pending=%llu",
                     (unsigned long long)pending_locked(q));
         q->backoff_ms = 0;
-        pthread_cond_broadcast(&q->drained);
     } else {
-        q->failures++;
+        q->failures += n_failed;
         if (!q->backoff_ms)
-            cse_log(CSE_LOG_WARN, "radius accounting delayed result=%s reason=\"%s\" pending=%llu",
-                    cssf_radius_result_name(r), reply.reason,
+            cse_log(CSE_LOG_WARN,
+                    "radius accounting delayed result=%s reason=\"%s\" failed=%zu pending=%llu",
+                    cssf_radius_result_name(first_fail), reason, n_failed,
                     (unsigned long long)pending_locked(q));
         q->backoff_ms = q->backoff_ms ? q->backoff_ms * 2 : q->retry_min_ms;
         if (q->backoff_ms > q->retry_max_ms)
@@ -370,7 +454,7 @@ static void *sender_main(void *arg) {
             continue;
         }
         pthread_mutex_unlock(&q->lock);
-        send_head(q);
+        send_window(q);
         pthread_mutex_lock(&q->lock);
     }
     pthread_mutex_unlock(&q->lock);
@@ -378,6 +462,14 @@ static void *sender_main(void *arg) {
 }
 
 /* ---- API ---- */
+
+static void window_free(cssf_acct_queue_t *q) {
+    free(q->win);
+    free(q->win_recs);
+    free(q->win_results);
+    free(q->win_ids);
+    free(q->seen);
+}
 
 int cssf_acct_queue_open(const cssf_acct_queue_config_t *cfg, cssf_radius_client_t *client,
                          cssf_acct_queue_t **out, char *err, size_t err_cap) {
@@ -397,6 +489,18 @@ int cssf_acct_queue_open(const cssf_acct_queue_config_t *cfg, cssf_radius_client
     q->retry_max_ms = cfg->retry_max_ms ? cfg->retry_max_ms : DEFAULT_RETRY_MAX_MS;
     if (q->retry_max_ms < q->retry_min_ms)
         q->retry_max_ms = q->retry_min_ms;
+    q->window = cfg->window ? cfg->window : DEFAULT_WINDOW;
+    if (q->window > CSSF_RADIUS_ACCT_WINDOW_MAX)
+        q->window = CSSF_RADIUS_ACCT_WINDOW_MAX;
+    q->win = calloc(q->window, sizeof *q->win);
+    q->win_recs = calloc(q->window, sizeof *q->win_recs);
+    q->win_results = calloc(q->window, sizeof *q->win_results);
+    q->win_ids = calloc(q->window, sizeof *q->win_ids);
+    q->seen = calloc(2 * LOOKAHEAD * CSSF_RADIUS_ACCT_WINDOW_MAX, sizeof *q->seen);
+    if (!q->win || !q->win_recs || !q->win_results || !q->win_ids || !q->seen) {
+        snprintf(err, err_cap, "out of memory");
+        goto fail;
+    }
     if (db_open(q, cfg->path, err, err_cap) != 0)
         goto fail;
     pthread_condattr_t ca;
@@ -420,6 +524,7 @@ int cssf_acct_queue_open(const cssf_acct_queue_config_t *cfg, cssf_radius_client
     return 0;
 fail:
     sqlite3_close(q->db);
+    window_free(q);
     free(q);
     return -1;
 }
@@ -524,5 +629,6 @@ void cssf_acct_queue_close(cssf_acct_queue_t *q) {
     pthread_cond_destroy(&q->drained);
     pthread_cond_destroy(&q->wake);
     pthread_mutex_destroy(&q->lock);
+    window_free(q);
     free(q);
 }

@@ -3,11 +3,15 @@
  * without waiting for the network (the ACCOUNTING event must not block),
  * written to their own SQLite file in batches (one transaction per batch,
  * WAL, synchronous=FULL), and sent oldest first by one sender thread.
- * A record leaves the file only after an authentic Accounting-Response.
- * During an outage the sender retries the oldest record with exponential
- * backoff and the rest wait behind it, so a session's Start, Interims and
- * Stop keep their order; each carries Acct-Delay-Time (RFC 2866 §5.2) so
- * the server knows how late it is. Records survive restarts.
+ * The sender keeps a window of records in flight at once (one per
+ * session: a session's next record waits for its previous one's answer,
+ * so Start, Interims and Stop keep their order) and deletes the
+ * acknowledged ones in one transaction per window. A record leaves the
+ * file only after an authentic Accounting-Response, and is sent again
+ * only if none came. During an outage the sender retries the oldest
+ * record alone with exponential backoff and the rest wait behind it; each
+ * carries Acct-Delay-Time (RFC 2866 §5.2) so the server knows how late it
+ * is. Records survive restarts.
  *
  * What is lost in a crash: records handed over but not yet written (the
  * sender writes them as soon as it wakes, typically within a millisecond).
@@ -27,6 +31,7 @@ typedef struct cssf_acct_queue_config {
     size_t max_records;    /* waiting records, beyond which push refuses (100000) */
     unsigned retry_min_ms; /* first wait after a failed send (1000), doubled per failure */
     unsigned retry_max_ms; /* longest wait between attempts (60000) */
+    unsigned window;       /* records in flight at once (64), at most 256 */
 } cssf_acct_queue_config_t;
 
 typedef struct cssf_acct_queue_stats {

@@ -552,6 +552,211 @@ cssf_radius_result_t cssf_radius_account(cssf_radius_client_t *c, const cssf_rad
     return r;
 }
 
+/* ---- pipelined accounting ---- */
+
+/* Where the answers of one server's share of a pipelined call go. */
+typedef struct many_ctx {
+    const uint8_t *secret; /* the snapshot the requests were signed with */
+    size_t slen;
+    const uint8_t *const *req; /* per request in the exchange */
+    const size_t *rec;         /* its record index */
+    cssf_radius_result_t *results;
+    const char **why; /* per record: why it is not acknowledged */
+} many_ctx_t;
+
+static void many_answered(void *ctx, size_t i, const cssf_radius_view_t *v) {
+    many_ctx_t *m = ctx;
+    size_t k = m->rec[i];
+    cssf_radius_reply_t *reply = malloc(sizeof *reply);
+    const char *why = "out of memory";
+    m->results[k] = CSSF_RADIUS_INVALID;
+    if (reply) {
+        cssf_radius_reply_clear(reply);
+        if (result_of(v->code) == CSSF_RADIUS_ACCEPT &&
+            cssf_radius_msg_decode_reply(v, m->req[i] + 4, m->secret, m->slen, reply, &why) == 0)
+            m->results[k] = CSSF_RADIUS_ACCEPT;
+        else if (result_of(v->code) != CSSF_RADIUS_ACCEPT)
+            why = cssf_radius_code_name(v->code);
+        cssf_radius_reply_clear(reply);
+        free(reply);
+    }
+    m->why[k] = m->results[k] == CSSF_RADIUS_ACCEPT ? NULL : why;
+}
+
+/* Distinct identifiers for n requests on one socket, in random order. */
+static int many_ids(uint8_t *ids, size_t n) {
+    uint8_t r[CSSF_RADIUS_ACCT_WINDOW_MAX], used[256] = {0};
+    if (cssf_radius_random(r, n) != 0)
+        return -1;
+    for (size_t j = 0; j < n; j++) {
+        uint8_t id = r[j];
+        while (used[id])
+            id++;
+        used[id] = 1;
+        ids[j] = id;
+    }
+    return 0;
+}
+
+/* Sends the records listed in grp (n_grp of them) to server s, all at
+ * once. Returns 0, or -1 on a local failure (nothing sent). */
+static int many_to_server(cssf_radius_client_t *c, server_t *s, const uint8_t *secret, size_t slen,
+                          const cssf_radius_acct_t *const *recs, const size_t *grp, size_t n_grp,
+                          cssf_radius_result_t *results, const char **why, uint8_t *saw_invalid,
+                          uint8_t *local_error) {
+    cssf_radius_pkt_t *p = malloc(sizeof *p);
+    size_t used = 0, cap = n_grp * CSSF_RADIUS_MAX_LEN;
+    uint8_t *arena = malloc(cap);
+    cssf_radius_mreq_t *mr = calloc(n_grp, sizeof *mr);
+    const uint8_t **req = calloc(n_grp, sizeof *req);
+    uint8_t ids[CSSF_RADIUS_ACCT_WINDOW_MAX];
+    int rc = -1;
+    if (!p || !arena || !mr || !req || many_ids(ids, n_grp) != 0)
+        goto out;
+    for (size_t j = 0; j < n_grp; j++) {
+        if (cssf_radius_msg_accounting_request(p, ids[j], &c->nas, recs[grp[j]], secret, slen) !=
+                0 ||
+            p->len > cap - used)
+            goto out;
+        memcpy(arena + used, p->data, p->len);
+        req[j] = mr[j].req = arena + used;
+        mr[j].req_len = p->len;
+        used += p->len;
+    }
+    many_ctx_t ctx = {secret, slen, req, grp, results, why};
+    cssf_radius_mxchg_t m = {.addr = (const struct sockaddr *)&s->addr,
+                             .addrlen = s->addrlen,
+                             .secret = secret,
+                             .slen = slen,
+                             .require_ma = c->acct_require_ma,
+                             .timeout_ms = c->timeout_ms,
+                             .retries = c->retries,
+                             .reqs = mr,
+                             .n = n_grp,
+                             .on_answer = many_answered,
+                             .ctx = &ctx};
+    if (cssf_radius_exchange_many(&m) != 0)
+        goto out;
+    unsigned dropped = m.stray;
+    const char *drop_why = m.stray ? "identifier does not match" : NULL;
+    for (size_t j = 0; j < n_grp; j++) {
+        size_t k = grp[j];
+        if (mr[j].invalid) {
+            dropped += mr[j].invalid;
+            drop_why = mr[j].reason;
+        }
+        if (mr[j].status == CSSF_RADIUS_XCHG_OK) {
+            server_answered(c, s);
+            continue;
+        }
+        why[k] = mr[j].reason ? mr[j].reason : "no answer";
+        if (mr[j].status == CSSF_RADIUS_XCHG_ERROR) {
+            local_error[k] = 1;
+            continue;
+        }
+        saw_invalid[k] |= mr[j].invalid > 0 || m.stray > 0;
+        server_failed(c, s, why[k]);
+    }
+    if (dropped)
+        cse_log(CSE_LOG_WARN, "radius server=%s dropped=%u reason=\"%s\"", s->name, dropped,
+                drop_why ? drop_why : "not authentic");
+    rc = 0;
+out:
+    free(req);
+    free(mr);
+    free(arena);
+    free(p);
+    return rc;
+}
+
+int cssf_radius_account_many(cssf_radius_client_t *c, const cssf_radius_acct_t *const *recs,
+                             size_t n, cssf_radius_result_t *results, char *reason,
+                             size_t reason_cap) {
+    const char *why[CSSF_RADIUS_ACCT_WINDOW_MAX];
+    const char *where[CSSF_RADIUS_ACCT_WINDOW_MAX];
+    uint8_t tried[CSSF_RADIUS_ACCT_WINDOW_MAX] = {0}, local[CSSF_RADIUS_ACCT_WINDOW_MAX] = {0},
+            local_errors[CSSF_RADIUS_ACCT_WINDOW_MAX] = {0},
+            saw_invalid[CSSF_RADIUS_ACCT_WINDOW_MAX] = {0};
+    size_t grp[CSSF_RADIUS_ACCT_WINDOW_MAX];
+    int acked = 0;
+    if (reason && reason_cap)
+        reason[0] = '\0';
+    if (!c || !recs || !results || n == 0 || n > CSSF_RADIUS_ACCT_WINDOW_MAX)
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        results[k] = cssf_radius_acct_valid(recs[k]) ? CSSF_RADIUS_TIMEOUT : CSSF_RADIUS_ERROR;
+        why[k] = results[k] == CSSF_RADIUS_ERROR ? "accounting record cannot be encoded" : NULL;
+        where[k] = NULL;
+    }
+    uint8_t secret[SECRET_MAX];
+    char no_secret[CSSF_RADIUS_REASON_MAX] = "";
+    size_t n_no_secret = 0;
+    for (size_t i = c->n_auth; i < c->n_auth + c->n_acct; i++) {
+        server_t *s = &c->servers[i];
+        size_t n_grp = 0;
+        size_t slen = secret_snapshot(c, s, secret);
+        if (!slen) {
+            /* Not the server's fault: no failure counted, the next is tried. */
+            no_secret_reason(s, no_secret, sizeof no_secret);
+            n_no_secret++;
+            continue;
+        }
+        /* Still open: not answered authentically, not refused as unencodable. */
+        for (size_t k = 0; k < n; k++)
+            if (results[k] == CSSF_RADIUS_TIMEOUT && server_usable(c, s)) {
+                grp[n_grp++] = k;
+                tried[k]++;
+            }
+        if (!n_grp)
+            continue;
+        for (size_t j = 0; j < n_grp; j++)
+            local[grp[j]] = 0;
+        if (many_to_server(c, s, secret, slen, recs, grp, n_grp, results, why, saw_invalid,
+                           local) != 0) {
+            for (size_t j = 0; j < n_grp; j++) {
+                why[grp[j]] = "request cannot be built";
+                results[grp[j]] = CSSF_RADIUS_ERROR;
+            }
+            continue;
+        }
+        for (size_t j = 0; j < n_grp; j++) {
+            local_errors[grp[j]] += local[grp[j]];
+            if (results[grp[j]] != CSSF_RADIUS_ACCEPT)
+                where[grp[j]] = s->name;
+        }
+    }
+    mbedtls_platform_zeroize(secret, sizeof secret);
+    if (n_no_secret && n_no_secret == c->n_acct) {
+        /* Fail closed: no server can be asked; the reason names one. */
+        for (size_t k = 0; k < n; k++)
+            results[k] = CSSF_RADIUS_ERROR;
+        if (reason && reason_cap)
+            snprintf(reason, reason_cap, "%s", no_secret);
+        return 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (results[k] == CSSF_RADIUS_ACCEPT) {
+            acked++;
+            continue;
+        }
+        if (results[k] == CSSF_RADIUS_TIMEOUT) {
+            /* Not answered anywhere: the same verdict as run_request. */
+            if (!tried[k])
+                why[k] = "every RADIUS server is marked dead";
+            results[k] = saw_invalid[k]                            ? CSSF_RADIUS_INVALID
+                         : tried[k] && local_errors[k] == tried[k] ? CSSF_RADIUS_ERROR
+                                                                   : CSSF_RADIUS_TIMEOUT;
+        }
+        if (reason && reason_cap && !reason[0]) {
+            if (where[k])
+                snprintf(reason, reason_cap, "%s: %s", where[k], why[k] ? why[k] : "no answer");
+            else
+                snprintf(reason, reason_cap, "%s", why[k] ? why[k] : "no answer");
+        }
+    }
+    return acked;
+}
+
 /* ---- Status-Server ---- */
 
 /* Sends one Status-Server to s (no retransmission, RFC 5997 §4: a probe

@@ -14,7 +14,9 @@
  * Thread-safe: any number of threads may call authenticate/account/status
  * on one client at once. Each call uses its own UDP socket (own source
  * port, own identifier space), so calls never wait on each other and a
- * response can only ever reach the call that sent the request.
+ * response can only ever reach the call that sent the request. A
+ * pipelined accounting call shares one socket per server among its own
+ * requests only.
  * A background thread probes dead servers with Status-Server and revives
  * them. Shared secrets are copied at create, may be swapped while requests
  * run (cssf_radius_set_secret; a request uses the secret it started with)
@@ -177,6 +179,23 @@ typedef struct cssf_radius_server_info {
 
 /* Writes up to cap servers (auth servers first); returns how many. */
 size_t cssf_radius_servers(cssf_radius_client_t *c, cssf_radius_server_info_t *out, size_t cap);
+
+/*
+ * Pipelined accounting: sends the n records (1..CSSF_RADIUS_ACCT_WINDOW_MAX)
+ * at once, all in flight together on one socket per server with distinct
+ * identifiers. Each request is its own exchange: its answer is matched by
+ * identifier and verified as in cssf_radius_account, and it has its own
+ * retransmissions, failover to the next server, and failure count towards
+ * dead marking. results[i] is what cssf_radius_account would have said for
+ * recs[i]: only ACCEPT means acknowledged. Returns the number acknowledged,
+ * or -1 for bad arguments. reason (may be NULL) gets why the first record
+ * that was not acknowledged failed, or "".
+ */
+#define CSSF_RADIUS_ACCT_WINDOW_MAX 256
+
+int cssf_radius_account_many(cssf_radius_client_t *c, const cssf_radius_acct_t *const *recs,
+                             size_t n, cssf_radius_result_t *results, char *reason,
+                             size_t reason_cap);
 
 /* Health of one server after a probe. */
 typedef struct cssf_radius_server_status {

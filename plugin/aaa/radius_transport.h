@@ -50,4 +50,52 @@ typedef struct cssf_radius_xchg {
 /* Runs the exchange described by x. See cssf_radius_xchg_status_t. */
 cssf_radius_xchg_status_t cssf_radius_exchange(cssf_radius_xchg_t *x);
 
+/*
+ * Pipelined exchange: up to 256 requests to one server in flight at once
+ * on one connected UDP socket. Their identifiers must be distinct: an
+ * answer goes to the request with its identifier and is believed only if
+ * it verifies against that request (Response Authenticator,
+ * Message-Authenticator), exactly as in cssf_radius_exchange. Each request
+ * keeps its own timer, doubling wait and retransmissions of the same bytes.
+ */
+#define CSSF_RADIUS_WINDOW_MAX 256
+
+typedef struct cssf_radius_mreq {
+    const uint8_t *req; /* in: signed request (borrowed) */
+    size_t req_len;
+    cssf_radius_xchg_status_t status; /* out */
+    unsigned invalid;                 /* out: datagrams for it dropped as not authentic */
+    const char *reason;               /* out: last drop or failure reason (static) */
+    /* private */
+    uint64_t deadline;
+    unsigned wait, attempt;
+    int done;
+} cssf_radius_mreq_t;
+
+/* Called once per request that got an authentic answer; v points into a
+ * buffer that is valid only during the call. */
+typedef void (*cssf_radius_answer_fn)(void *ctx, size_t i, const cssf_radius_view_t *v);
+
+typedef struct cssf_radius_mxchg {
+    /* in (borrowed) */
+    const struct sockaddr *addr;
+    socklen_t addrlen;
+    const uint8_t *secret;
+    size_t slen;
+    int require_ma;
+    unsigned timeout_ms; /* first wait of each request */
+    unsigned retries;    /* retransmissions of each request */
+    cssf_radius_mreq_t *reqs;
+    size_t n;
+    cssf_radius_answer_fn on_answer; /* may be NULL */
+    void *ctx;
+    /* out */
+    unsigned stray; /* datagrams whose identifier matches no request */
+} cssf_radius_mxchg_t;
+
+/* Runs all requests of m to completion; each ends with its own status.
+ * Returns 0, or -1 for bad arguments (n of 0 or above the window, two
+ * requests with one identifier), every status then ERROR. */
+int cssf_radius_exchange_many(cssf_radius_mxchg_t *m);
+
 #endif
