@@ -340,13 +340,30 @@ static int on_deregister_ae(int event, void *data, void *userdata) {
     cssf_state_t *st = userdata;
     cse_evt_deregister_ae_t *ev = data;
     char err[160];
-    if (ev && ev->version >= 1 && ev->aei &&
-        cssf_aeid_reservations_remove(st->reserved, ev->aei, err, sizeof(err)) < 0)
+    if (!ev || ev->version < 1 || !ev->aei)
+        return CSE_PLUGIN_OK;
+    if (cssf_aeid_reservations_remove(st->reserved, ev->aei, err, sizeof(err)) < 0)
         cse_log(CSE_LOG_WARN, "cssf: AE %s deregistered: %s (it stays reserved)", ev->aei, err);
+    cssf_aaa_ae_deregister(st->aaa, ev->aei, ev->reason); /* its accounting session stops */
     return CSE_PLUGIN_OK;
 }
 
+/* For the AE accounting sessions a restart finds open (reconciled once
+ * DEREGISTER_AE is heard): the resource itself, not a reservation. */
+static int ae_exists(void *ctx, const char *aei) {
+    cssf_state_t *st = ctx;
+    return cssf_registered_ae(st->registered, aei);
+}
+
 /* --- ACCOUNTING ------------------------------------------------------------ */
+
+/* Who registered an AE, for its accounting: the RADIUS-checked Basic
+ * credential ID or the association's identity; NULL without one. */
+static const char *registrant(const cse_security_context_t *sec, const char *basic) {
+    if (basic)
+        return basic;
+    return sec && sec->assoc_method != CSE_ASSOC_NONE ? sec->assoc_identity : NULL;
+}
 
 /* "acp=<ri> rule=<i>" / "acp=<ri> pvs rule=<i>" → acp and rule parts. */
 static int split_rule(const char *text, char *acp, size_t acp_cap, const char **rule) {
@@ -401,6 +418,11 @@ static int on_accounting(int event, void *data, void *userdata) {
         cssf_sessions_start(st->sessions, ev->sec->session_id, ev->sec->assoc_identity);
     else if (ev->sec && ev->kind == CSE_ACCT_SESSION_STOP)
         cssf_sessions_stop(st->sessions, ev->sec->session_id);
+    /* An AE registered: its accounting session starts, as the identity
+     * that registered it (else the AE-ID). */
+    if (ev->kind == CSE_ACCT_REQUEST && ev->version >= 2 && ev->aei)
+        cssf_aaa_ae_register(st->aaa, ev->aei, registrant(ev->sec, basic), ev->bytes_in,
+                             ev->bytes_out);
     cssf_aaa_on_accounting(st->aaa, ev);
     return CSE_PLUGIN_OK;
 }
@@ -836,6 +858,10 @@ CSE_PLUGIN_EXPORT int cse_plugin_init(cse_plugin_t *plugin, void **userdata,
             goto fail;
         }
     }
+    /* AEs of a store that keeps them outlive a restart, and their
+     * accounting sessions with them. */
+    const char *db = cse_host_store_path();
+    cssf_aaa_ae_arm(st->aaa, db && *db && strcmp(db, ":memory:") != 0, ae_exists, st);
     cse_log(CSE_LOG_INFO,
             "cssf: policy %s (%zu ACPs), authentication http=%s https=%s coap=%s coaps=%s, "
             "audit %s",

@@ -36,6 +36,7 @@ struct cssf_aaa {
     cssf_radius_client_t *radius;
     cssf_acct_queue_t *queue;
     cssf_acct_sessions_t *sessions;
+    cssf_acct_ae_t *aes; /* AE registrations (acct_ae.h) */
     cssf_aaa_cache_t *cache;
     uint8_t cache_key[32]; /* keys credential digests; random per process */
     unsigned cache_ttl_s;
@@ -49,6 +50,10 @@ struct cssf_aaa {
     pthread_cond_t wake;
     int stopping, ticking;
     pthread_t ticker;
+    /* AE sessions: set by cssf_aaa_ae_arm, under lock. */
+    int ae_armed, ae_reconciled, ae_persistent;
+    cssf_acct_ae_exists_fn ae_exists;
+    void *ae_ctx;
 };
 
 static uint64_t mono_ms(void) {
@@ -146,8 +151,19 @@ static void *ticker_main(void *arg) {
         pthread_cond_timedwait(&a->wake, &a->lock, &ts);
         if (a->stopping)
             break;
+        int reconcile = a->ae_armed && !a->ae_reconciled;
+        a->ae_reconciled |= reconcile;
         pthread_mutex_unlock(&a->lock);
+        if (reconcile) {
+            size_t n = cssf_acct_ae_reconcile(a->aes, a->ae_exists, a->ae_ctx,
+                                              a->ae_persistent ? CSSF_ACCT_CAUSE_SESSION_TIMEOUT
+                                                               : CSSF_ACCT_CAUSE_NAS_REBOOT,
+                                              (int64_t)time(NULL));
+            if (n)
+                cse_log(CSE_LOG_INFO, "radius accounting of AEs: %zu gone while down, stopped", n);
+        }
         cssf_acct_sessions_tick(a->sessions, mono_ms() / 1000u);
+        cssf_acct_ae_tick(a->aes, (int64_t)time(NULL));
         pthread_mutex_lock(&a->lock);
     }
     pthread_mutex_unlock(&a->lock);
@@ -168,6 +184,10 @@ void cssf_aaa_destroy(cssf_aaa_t *a) {
      * waiting) get a short chance to go out; what does not stays in the
      * file for the next start. */
     cssf_acct_sessions_destroy(a->sessions, mono_ms() / 1000u);
+    /* AE registrations outlive a restart when the store keeps them: their
+     * sessions continue at the next start, without a Stop. */
+    cssf_acct_ae_close(a->aes, a->ae_armed && !a->ae_persistent ? CSSF_ACCT_CAUSE_NAS_REBOOT : 0,
+                       (int64_t)time(NULL));
     if (a->queue)
         cssf_acct_queue_flush(a->queue, SHUTDOWN_FLUSH_MS);
     cssf_acct_queue_close(a->queue);
@@ -281,13 +301,16 @@ int cssf_aaa_create(const cssf_aaa_config_t *cfg, const char *nas_default, cssf_
             cssf_acct_sessions_create(tag, cfg->acct_interim, MAX_SESSIONS, emit_to_queue, a);
         if (!a->sessions)
             goto oom;
-        if (cfg->acct_interim) {
-            if (pthread_create(&a->ticker, NULL, ticker_main, a) != 0) {
-                snprintf(err, err_cap, "cannot start the accounting timer");
-                goto fail;
-            }
-            a->ticking = 1;
+        cssf_acct_ae_config_t ac = {cfg->acct_queue, cfg->acct_interim, MAX_SESSIONS, emit_to_queue,
+                                    a};
+        if (cssf_acct_ae_open(&ac, &a->aes, err, err_cap) != 0)
+            goto fail;
+        /* Always: besides Interim-Updates it stops AE sessions found gone. */
+        if (pthread_create(&a->ticker, NULL, ticker_main, a) != 0) {
+            snprintf(err, err_cap, "cannot start the accounting timer");
+            goto fail;
         }
+        a->ticking = 1;
     }
     cse_log(CSE_LOG_INFO,
             "cssf: radius auth_servers=%zu acct_servers=%zu psk=%s basic=%s accounting=%s",
@@ -519,8 +542,42 @@ int cssf_aaa_on_psk_lookup(cssf_aaa_t *a, cse_evt_psk_lookup_t *ev, char *reason
     return CSE_PLUGIN_OK;
 }
 
+void cssf_aaa_ae_register(cssf_aaa_t *a, const char *aei, const char *user, uint64_t bytes_in,
+                          uint64_t bytes_out) {
+    if (cssf_aaa_acct_enabled(a))
+        cssf_acct_ae_start(a->aes, aei, user, bytes_in, bytes_out, (int64_t)time(NULL));
+}
+
+void cssf_aaa_ae_deregister(cssf_aaa_t *a, const char *aei, const char *reason) {
+    if (!cssf_aaa_acct_enabled(a))
+        return;
+    uint32_t cause = reason && strcmp(reason, "expired") == 0 ? CSSF_ACCT_CAUSE_SESSION_TIMEOUT
+                                                              : CSSF_ACCT_CAUSE_USER_REQUEST;
+    cssf_acct_ae_stop(a->aes, aei, cause, (int64_t)time(NULL));
+}
+
+void cssf_aaa_ae_arm(cssf_aaa_t *a, int persistent, cssf_acct_ae_exists_fn exists, void *ctx) {
+    if (!cssf_aaa_acct_enabled(a))
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->ae_persistent = persistent;
+    a->ae_exists = exists;
+    a->ae_ctx = ctx;
+    a->ae_armed = 1;
+    pthread_mutex_unlock(&a->lock);
+}
+
+size_t cssf_aaa_ae_open(cssf_aaa_t *a) {
+    return cssf_aaa_acct_enabled(a) ? cssf_acct_ae_open_count(a->aes) : 0;
+}
+
 void cssf_aaa_on_accounting(cssf_aaa_t *a, const cse_evt_accounting_t *ev) {
-    if (!cssf_aaa_acct_enabled(a) || !ev || ev->version < 1 || !ev->sec || !ev->sec->session_id)
+    if (!cssf_aaa_acct_enabled(a) || !ev || ev->version < 1)
+        return;
+    /* One hash lookup per request, only with accounting on. */
+    if (ev->kind == CSE_ACCT_REQUEST && !(ev->version >= 2 && ev->aei))
+        cssf_acct_ae_traffic(a->aes, ev->originator, ev->bytes_in, ev->bytes_out);
+    if (!ev->sec || !ev->sec->session_id)
         return;
     const cse_security_context_t *sec = ev->sec;
     const struct sockaddr *peer = sec->peer.ss_family ? (const struct sockaddr *)&sec->peer : NULL;

@@ -5,8 +5,9 @@
  *   the Tunnel-Password of the Access-Accept (RFC 2868).
  * - AAA-backed credentials: user/password pairs (HTTP Basic inside TLS) are
  *   checked with PAP.
- * - Accounting: the CSE's sessions become Start / Interim-Update / Stop
- *   records in the durable queue (acct_queue.h).
+ * - Accounting: the CSE's sessions and AE registrations become Start /
+ *   Interim-Update / Stop records in the durable queue (acct_queue.h,
+ *   acct_session.h, acct_ae.h).
  * Positive answers are cached for radius_cache_ttl seconds (bounded by the
  * Access-Accept's Session-Timeout); nothing else is. Fail closed: without
  * an authentic Accept (or a fresh cached one) the answer is no.
@@ -21,6 +22,7 @@
 
 #include "cse/plugin.h"
 #include "plugin/aaa/aaa_config.h"
+#include "plugin/aaa/acct_ae.h"
 #include "plugin/aaa/acct_queue.h"
 #include "plugin/aaa/radius_client.h"
 
@@ -73,9 +75,32 @@ void cssf_aaa_session_stop(cssf_aaa_t *a, uint64_t sid);
 int cssf_aaa_on_psk_lookup(cssf_aaa_t *a, cse_evt_psk_lookup_t *ev, char *reason,
                            size_t reason_cap);
 
-/* ACCOUNTING glue: session start/stop and per-request counters. The
- * session's user is the association identity, else the originator. */
+/* ACCOUNTING glue: session start/stop and per-request counters (of the
+ * (D)TLS session, and of the AE session of the originator). The session's
+ * user is the association identity, else the originator. A registration's
+ * own request is counted by cssf_aaa_ae_register, not here. */
 void cssf_aaa_on_accounting(cssf_aaa_t *a, const cse_evt_accounting_t *ev);
+
+/* AE registration accounting (acct_ae.h; no-ops when accounting is off).
+ * An AE registered (the ACCOUNTING event's v2 aei): Start, with user (the
+ * registration's authenticated identity, NULL: the AE-ID) as User-Name and
+ * this request's bytes counted. */
+void cssf_aaa_ae_register(cssf_aaa_t *a, const char *aei, const char *user, uint64_t bytes_in,
+                          uint64_t bytes_out);
+
+/* DEREGISTER_AE: Stop with Session-Timeout when reason is "expired", else
+ * User-Request. */
+void cssf_aaa_ae_deregister(cssf_aaa_t *a, const char *aei, const char *reason);
+
+/* Called once the plugin receives DEREGISTER_AE (end of init): from the
+ * next tick on, sessions whose AE is gone (asked with exists) are stopped,
+ * with Session-Timeout when the store is persistent (only expiry removes an
+ * AE unseen), else NAS-Reboot. persistent = 0 also ends open AE sessions
+ * with NAS-Reboot at shutdown, as the AEs do not survive it. */
+void cssf_aaa_ae_arm(cssf_aaa_t *a, int persistent, cssf_acct_ae_exists_fn exists, void *ctx);
+
+/* Open AE sessions (0 when accounting is off). */
+size_t cssf_aaa_ae_open(cssf_aaa_t *a);
 
 /* The RADIUS client (for health reports); never NULL for a created a. */
 cssf_radius_client_t *cssf_aaa_radius(cssf_aaa_t *a);
