@@ -106,7 +106,7 @@ class AeAccounting(unittest.TestCase):
         self.assertGreater(int(attr(interim, "Acct-Output-Octets")), 0)
 
         # A clean restart: no Stop, the same session continues.
-        cse.stop()
+        self.assertEqual(cse.stop(), 0, cse.read_output()[-3000:])
         time.sleep(0.5)
         self.assertFalse([x for x in self.records(aei) if attr(x, "Acct-Status-Type") == "Stop"],
                          self.fr.detail()[-3000:])
@@ -131,8 +131,8 @@ class AeAccounting(unittest.TestCase):
         self.assertEqual(attr(stop, "Acct-Input-Packets"), "5")
         starts = [x for x in self.records(aei) if attr(x, "Acct-Status-Type") == "Start"]
         self.assertEqual(len(starts), 1, self.fr.detail()[-3000:])
-        cse.stop()
-        self.assertNotIn(SECRET, cse.output)
+        self.assertEqual(cse.stop(), 0, cse.read_output()[-3000:])
+        self.assertNotIn(SECRET, cse.read_output())
 
     def test_crash_continues_from_last_interim(self):
         cse = self.cse()
@@ -165,7 +165,7 @@ class AeAccounting(unittest.TestCase):
         cse = self.cse()
         aei = self.register(cse, "sleepy", et=et_in(2))
         start = self.wait_record(aei, lambda x: attr(x, "Acct-Status-Type") == "Start", "Start")
-        cse.stop()
+        self.assertEqual(cse.stop(), 0, cse.read_output()[-3000:])
         time.sleep(3)
         self.assertFalse([x for x in self.records(aei) if attr(x, "Acct-Status-Type") == "Stop"])
         self.cse()
