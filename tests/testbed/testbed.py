@@ -539,12 +539,16 @@ class Testbed:
 
     def accounting(self):
         """Each DTLS session of the sensor: a Start and a Stop (sent at the
-        latest when the plugin stops) in FreeRADIUS's detail file."""
+        latest when the plugin stops) in FreeRADIUS's detail file; its AE
+        registration is a session of its own (Acct-Session-Id "ae-..."),
+        open while the AE exists."""
         path = os.path.join(self.dir, "radius", "radacct", "detail")
         deadline = time.monotonic() + 5
         while True:
             text = open(path).read() if os.path.exists(path) else ""
-            recs = [r for r in text.split("\n\n") if 'User-Name = "coap-sensor-aaa"' in r]
+            mine = [r for r in text.split("\n\n") if 'User-Name = "coap-sensor-aaa"' in r]
+            ae = [r for r in mine if 'Acct-Session-Id = "ae-' in r]
+            recs = [r for r in mine if r not in ae]
             starts = [r for r in recs if "Acct-Status-Type = Start" in r]
             stops = [r for r in recs if "Acct-Status-Type = Stop" in r]
             if (starts and len(stops) >= len(starts)) or time.monotonic() > deadline:
@@ -556,7 +560,9 @@ class Testbed:
         check(all("Acct-Session-Time" in r and "Acct-Input-Packets" in r for r in stops),
               "Stop without session time or packet counts", stops[0])
         check(all('NAS-Identifier = "/id-testbed"' in r for r in recs), "NAS-Identifier", recs[0])
-        return "%d sessions, Start and Stop each" % len(starts)
+        check(any("Acct-Status-Type = Start" in r for r in ae), "no Start for the AE registration",
+              text[-2000:])
+        return "%d sessions, Start and Stop each; AE registration Start" % len(starts)
 
     def stop_radius(self):
         rc = self.stop("radius")
