@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cse/core/rsc.h"
 #include "cse/host.h"
@@ -45,6 +46,7 @@ struct cse_http_tls {
         uint64_t seq;
         char identity[CSE_MAX_ID];
     } revoked[REVOKED_MAX];
+    cse_http_tls_conn_t *open; /* connections with an association (under lock) */
 };
 
 /* Session ids of HTTPS connections carry the binding in their top byte so
@@ -213,6 +215,47 @@ void cse_http_tls_revoke(void *arg, const char *identity) {
     t->revoked[seq % REVOKED_MAX].seq = seq;
     memcpy(t->revoked[seq % REVOKED_MAX].identity, identity, strlen(identity) + 1);
     atomic_store(&t->revocations, seq);
+    /* Idle connections too: shutting the socket down makes libmicrohttpd
+     * end the connection. The fd cannot have been reused: a connection
+     * leaves this list (under the lock) before its socket is closed. */
+    char safe[CSE_MAX_ID];
+    for (cse_http_tls_conn_t *tc = t->open; tc; tc = tc->next)
+        if (strcmp(tc->identity, identity) == 0 && shutdown(tc->fd, SHUT_RDWR) == 0)
+            cse_log(CSE_LOG_INFO, "http: revoked identity=\"%s\": open connection closed",
+                    log_safe(identity, safe, sizeof(safe)));
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Lists tc (an association just established) so a revocation finds it. */
+static void list_open(cse_http_tls_t *t, struct MHD_Connection *c, cse_http_tls_conn_t *tc) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci || tc->assoc_method == CSE_ASSOC_NONE)
+        return;
+    tc->fd = ci->connect_fd;
+    pthread_mutex_lock(&t->lock);
+    tc->prev = NULL;
+    tc->next = t->open;
+    if (t->open)
+        t->open->prev = tc;
+    t->open = tc;
+    tc->listed = 1;
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void unlist(cse_http_tls_conn_t *tc) {
+    cse_http_tls_t *t = (cse_http_tls_t *)tc->tls;
+    if (!tc->listed || !t)
+        return;
+    pthread_mutex_lock(&t->lock);
+    if (tc->prev)
+        tc->prev->next = tc->next;
+    else
+        t->open = tc->next;
+    if (tc->next)
+        tc->next->prev = tc->prev;
+    tc->prev = tc->next = NULL;
+    tc->listed = 0;
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -483,6 +526,7 @@ int cse_http_tls_conn_check(cse_http_tls_t *t, struct MHD_Connection *c, cse_htt
             s ? gnutls_ciphersuite_get(s) ? gnutls_ciphersuite_get(s) : "?" : "?");
     account(tc, peer, plen, CSE_ACCT_SESSION_START);
     tc->accounted = tc->assoc_method != CSE_ASSOC_NONE;
+    list_open(t, c, tc);
     return 0;
 }
 
@@ -494,6 +538,7 @@ void cse_http_tls_conn_apply(const cse_http_tls_conn_t *tc, cse_security_context
 }
 
 void cse_http_tls_conn_closed(cse_http_tls_conn_t *tc) {
+    unlist(tc);
     if (tc->accounted)
         account(tc, NULL, 0, CSE_ACCT_SESSION_STOP);
     tc->accounted = 0;

@@ -88,6 +88,9 @@ typedef struct cse_http_tls_conn {
     uint64_t session_id;       /* non-zero once checked */
     int accounted;             /* SESSION_START was sent */
     uint64_t revocations_seen; /* the listener's revocation count at its last request */
+    int fd;                    /* its socket, while listed */
+    int listed;                /* in the listener's list of open associations */
+    struct cse_http_tls_conn *prev, *next;
 } cse_http_tls_conn_t;
 
 /*
@@ -100,10 +103,10 @@ int cse_http_tls_conn_check(cse_http_tls_t *t, struct MHD_Connection *c, cse_htt
 
 /*
  * Revocation (a cse_session_closer_fn, arg = the listener): connections
- * whose association identity equals identity are refused from their next
- * request on (4107, closed, SESSION_STOP). Idle ones end at the idle
- * timeout; libmicrohttpd cannot close a connection from outside. Never
- * blocks for long; safe from any thread.
+ * whose association identity equals identity are closed at once (their
+ * socket is shut down, so libmicrohttpd ends them: SESSION_STOP), and a
+ * request already on its way is refused (4107, closed). Never blocks for
+ * long; safe from any thread.
  */
 void cse_http_tls_revoke(void *arg, const char *identity);
 
@@ -111,7 +114,8 @@ void cse_http_tls_revoke(void *arg, const char *identity);
  * HTTPS, method, identity borrowed from tc, session id). */
 void cse_http_tls_conn_apply(const cse_http_tls_conn_t *tc, cse_security_context_t *sec);
 
-/* The connection closed: ends its accounting session. */
+/* The connection closed (or is about to): ends its accounting session and
+ * takes it off the listener's list. Called before its socket is closed. */
 void cse_http_tls_conn_closed(cse_http_tls_conn_t *tc);
 
 #endif
