@@ -760,11 +760,13 @@ static void state_free(cssf_state_t *st) {
     if (!st)
         return;
     cssf_admin_destroy(st->admin);
+    /* Before what its timer asks (registered AEs); queues the Stop of open
+     * (D)TLS sessions. */
+    cssf_aaa_destroy(st->aaa);
     cssf_registry_close(st->registry);
     cssf_aeid_reservations_close(st->reserved);
     cssf_registered_ae_destroy(st->registered);
     cssf_sessions_destroy(st->sessions);
-    cssf_aaa_destroy(st->aaa); /* queues the Stop of open sessions */
     cssf_audit_close(st->audit);
     if (st->authz)
         cssf_authz_destroy(st->authz);
