@@ -9,6 +9,8 @@
 #ifndef CSE_CORE_COMMIT_H
 #define CSE_CORE_COMMIT_H
 
+#include <stdint.h>
+
 #include "cse/core/txn.h"
 #include "cse/store/store.h"
 
@@ -35,5 +37,16 @@ void cse_commit_submit(cse_txn_t *t);
 /* Without the tree lock. Blocks until t is durable (0) or failed and
  * undone (-1). */
 int cse_commit_wait(cse_txn_t *t);
+
+/* Counters since cse_commit_start, for benchmarks and tests. */
+typedef struct cse_commit_stats {
+    uint64_t batches;         /* store commits */
+    uint64_t txns;            /* transactions they made durable (or failed) */
+    uint64_t max_batch;       /* most transactions in one store commit */
+    uint64_t gather_timeouts; /* batches committed before all expected writers */
+    uint64_t commit_ns;       /* time spent in store commits */
+    uint64_t gather_ns;       /* time spent waiting for writers to join a batch */
+} cse_commit_stats_t;
+void cse_commit_stats(cse_commit_stats_t *out);
 
 #endif

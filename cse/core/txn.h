@@ -12,7 +12,6 @@
 #define CSE_CORE_TXN_H
 
 #include <pthread.h>
-#include <semaphore.h>
 
 #include "cse/core/tree.h"
 #include "cse/store/store.h"
@@ -34,9 +33,8 @@ typedef struct cse_txn {
     size_t nops, capops;
     char **deregistered; /* AE-IDs removed: DEREGISTER_AE after the commit */
     size_t nderegistered;
-    int state;  /* 0 pending, 1 durable, -1 failed (and undone) */
-    int queued; /* set by the submitting thread: wait on done */
-    sem_t done; /* posted by the flusher once state is set (queued only) */
+    int state;  /* 0 pending, 1 durable, -1 failed (and undone); set by the flusher */
+    int queued; /* set by the submitting thread: wait for state */
     struct cse_txn *qnext;
 } cse_txn_t;
 

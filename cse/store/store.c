@@ -286,6 +286,39 @@ int cse_store_commit(cse_store_t *st, const cse_store_op_t *ops, size_t nops) {
     return p.rc;
 }
 
+int cse_store_commit_now(cse_store_t *st, const cse_store_op_t *ops, size_t nops) {
+    if (nops == 0)
+        return 0;
+    if (!ops)
+        return -1;
+    pthread_mutex_lock(&st->mu);
+    int stopping = st->stopping;
+    if (!stopping)
+        st->stats.pending++;
+    pthread_mutex_unlock(&st->mu);
+    if (stopping) {
+        cse_log(CSE_LOG_WARN, "store: commit after close started, refused");
+        return -1;
+    }
+    /* db_mu orders this transaction with the writer thread's groups. */
+    pthread_mutex_lock(&st->db_mu);
+    int rc = cse_sqlite_db_apply(st->db, &ops, &nops, 1, NULL);
+    pthread_mutex_unlock(&st->db_mu);
+    pthread_mutex_lock(&st->mu);
+    st->stats.pending--;
+    st->stats.groups++;
+    if (rc == 0) {
+        st->stats.batches++;
+        st->stats.ops += nops;
+    } else {
+        st->stats.failed++;
+    }
+    if (st->stats.max_group < 1)
+        st->stats.max_group = 1;
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
 const char *cse_store_path(const cse_store_t *st) {
     return st->path;
 }

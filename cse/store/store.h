@@ -68,4 +68,11 @@ typedef struct cse_store_stats {
 /* Copies the counters into out. Thread-safe. */
 void cse_store_stats(cse_store_t *st, cse_store_stats_t *out);
 
+/* Like cse_store_commit, but on the caller's thread and in a transaction
+ * of its own: no hand-over to the writer thread, no waiting for other
+ * callers. For a caller that groups commits itself (the core's ordered
+ * group commit), where a second grouping stage would only add a thread
+ * switch and latency. Thread-safe; ordered with the writer's groups. */
+int cse_store_commit_now(cse_store_t *st, const cse_store_op_t *ops, size_t nops);
+
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cse/core/commit.h"
 #include "cse/core/config.h"
 #include "cse/core/cse.h"
 #include "cse/core/log.h"
@@ -71,6 +72,8 @@ int main(int argc, char **argv) {
     bench_pipeline(CSE_OP_CREATE, "/cse-in/bench", 3,
                    "{\"m2m:cnt\":{\"rn\":\"data\",\"mni\":100000}}");
 
+    cse_commit_stats_t c0, c1;
+    cse_commit_stats(&c0);
     long rss_before = bench_rss_kb();
     pthread_t *t = calloc((size_t)threads, sizeof(*t));
     long *counts = calloc((size_t)threads, sizeof(*counts));
@@ -86,6 +89,15 @@ int main(int argc, char **argv) {
     long total = (long)threads * per_thread;
     printf("durable contentInstance creates: %ld in %.2fs = %.0f/s (%d threads, %ld failed)\n",
            total, dt, total / dt, threads, failed);
+    cse_commit_stats(&c1);
+    uint64_t commits = c1.batches - c0.batches;
+    double per = commits ? 1.0 / (double)commits : 0.0;
+    printf("store commits: %llu, %.0f/s, %.1f creates each (largest %llu); per commit %.0f us in "
+           "the store, %.0f us gathering (%llu cut short)\n",
+           (unsigned long long)commits, commits / dt, (double)(c1.txns - c0.txns) * per,
+           (unsigned long long)c1.max_batch, (double)(c1.commit_ns - c0.commit_ns) * per / 1e3,
+           (double)(c1.gather_ns - c0.gather_ns) * per / 1e3,
+           (unsigned long long)(c1.gather_timeouts - c0.gather_timeouts));
     printf("memory: %.0f bytes per contentInstance (RSS growth over the run)\n",
            (bench_rss_kb() - rss_before) * 1024.0 / (double)total);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP benchmark of onem2m-cse against a bare libmicrohttpd responder.
 #
-# usage: tests/bench/run.sh BUILD_DIR [SECONDS]
+# usage: tests/bench/run.sh BUILD_DIR [SECONDS] [create]
 #
 # One run: the MHD ceiling (bench_mhd_ceiling), then the CSE started with
 # --insecure, then (when BUILD_DIR/plugin/cssf.so exists) the CSE with the
@@ -14,10 +14,13 @@
 # measures the ACP-governed GET with a bearer JWT (ES256, signed here by
 # tests/as/sign.js with a key of a local JWK set: no AS runs). Not run by ctest.
 # RADIUS authentication/accounting figures: tests/bench/radius_bench.sh BUILD_DIR.
+# With "create" as third argument only the durable CREATE of the --insecure
+# CSE runs between the two ceilings (a quicker round for commit work).
 set -euo pipefail
 
-build=${1:?usage: run.sh BUILD_DIR [SECONDS]}
+build=${1:?usage: run.sh BUILD_DIR [SECONDS] [create]}
 secs=${2:-5}
+only=${3:-}
 build=$(cd "$build" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cse_bin=$build/cse/onem2m-cse
@@ -55,6 +58,7 @@ start() {
 stop() {
     kill "$pid"
     wait "$pid" || true
+    [ -n "${CSE_GATHER_DEBUG:-}" ] && { grep -h COMMITSTATS "$work"/*.err || true; }
     pid=""
 }
 
@@ -167,9 +171,11 @@ run_cse() {
     prepare
     local before
     before=$(rss_kb)
-    measure "$label: GET CSEBase" 32 /cse-in
-    measure "$label: GET contentInstance" 32 /cse-in/benchAE/benchCnt/cin500
-    measure "$label: GET cin as AE via ACP" 32 /cse-in/benchAE/benchCnt/cin500 "" Cbench
+    if [ "$only" != create ]; then
+        measure "$label: GET CSEBase" 32 /cse-in
+        measure "$label: GET contentInstance" 32 /cse-in/benchAE/benchCnt/cin500
+        measure "$label: GET cin as AE via ACP" 32 /cse-in/benchAE/benchCnt/cin500 "" Cbench
+    fi
     measure "$label: CREATE contentInstance" 16 /cse-in/benchAE/benchCnt "$work/post_cin.lua"
     local after
     after=$(rss_kb)
@@ -229,12 +235,14 @@ ceiling() {
 
 ceiling first
 run_cse insecure --insecure ""
-if [ -f "$cssf" ]; then
+if [ "$only" = create ]; then
+    :
+elif [ -f "$cssf" ]; then
     run_cse cssf "" "[plugin]\npath = $cssf\npolicy_dir = $src/policies\nauthentication = optional\ntrust_claimed_admin = true\n"
 else
     echo "cssf: skipped ($cssf not built)"
 fi
-run_bearer
+[ "$only" = create ] || run_bearer
 ceiling last
 report
 echo "load at the end $(cut -d' ' -f1-3 /proc/loadavg) (other work on these cores skews every figure)"

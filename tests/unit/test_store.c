@@ -172,6 +172,7 @@ static void test_batch_is_atomic(void **state) {
 typedef struct worker {
     cse_store_t *st;
     int id, ok, bad_every;
+    int now; /* cse_store_commit_now instead of cse_store_commit */
 } worker_t;
 
 static void *commit_many(void *arg) {
@@ -185,19 +186,22 @@ static void *commit_many(void *arg) {
         /* A contentInstance plus its container's update, as a CREATE does. */
         cse_store_op_t ops[] = {put(ri2, "cb", 3, json), put(ri, ri2, 4, json),
                                 put(NULL, ri2, 4, json)};
-        if (cse_store_commit(w->st, ops, bad ? 3 : 2) == 0)
+        if ((w->now ? cse_store_commit_now : cse_store_commit)(w->st, ops, bad ? 3 : 2) == 0)
             w->ok++;
     }
     return NULL;
 }
 
-static void test_concurrent_commits_durable(void **state) {
-    fixture_t *f = *state;
+/* now_every: every now_every-th thread commits on its own thread. */
+static void concurrent_commits(fixture_t *f, int now_every) {
     cse_store_t *st = open_ok(f->path);
     pthread_t t[THREADS];
     worker_t w[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        w[i] = (worker_t){.st = st, .id = i, .bad_every = i == 3 ? 10 : 0};
+        w[i] = (worker_t){.st = st,
+                          .id = i,
+                          .bad_every = i == 3 ? 10 : 0,
+                          .now = now_every && i % now_every == 0};
         assert_int_equal(pthread_create(&t[i], NULL, commit_many, &w[i]), 0);
     }
     for (int i = 0; i < THREADS; i++)
@@ -222,6 +226,44 @@ static void test_concurrent_commits_durable(void **state) {
             assert_int_equal(has_ri(&r, ri), !(i == 3 && k % 10 == 0));
         }
     }
+    rows_free(&r);
+}
+
+static void test_concurrent_commits_durable(void **state) {
+    concurrent_commits(*state, 0);
+}
+
+/* Commits on the callers' threads beside the writer thread's groups: the
+ * same results, every acknowledged batch durable. */
+static void test_commit_now_beside_groups(void **state) {
+    concurrent_commits(*state, 2);
+}
+
+/* cse_store_commit_now: one atomic, durable transaction of the caller's
+ * batch, counted like a group of one. */
+static void test_commit_now(void **state) {
+    fixture_t *f = *state;
+    cse_store_t *st = open_ok(f->path);
+    cse_store_op_t good[] = {put("n1", NULL, 2, "{}"), put("n2", "n1", 3, "{\"a\":1}")};
+    assert_int_equal(cse_store_commit_now(st, good, 2), 0);
+    cse_store_op_t bad[] = {put("n3", "n1", 3, "{}"), put(NULL, "n1", 3, "{}")};
+    assert_int_equal(cse_store_commit_now(st, bad, 2), -1);
+    assert_int_equal(cse_store_commit_now(st, NULL, 1), -1);
+    assert_int_equal(cse_store_commit_now(st, NULL, 0), 0);
+    cse_store_op_t gone[] = {del("n2"), put("n4", "n1", 4, "{}")};
+    assert_int_equal(cse_store_commit_now(st, gone, 2), 0);
+    cse_store_stats_t s;
+    cse_store_stats(st, &s);
+    assert_int_equal(s.batches, 2);
+    assert_int_equal(s.failed, 1);
+    assert_int_equal(s.ops, 4);
+    assert_int_equal(s.pending, 0);
+    cse_store_close(st);
+
+    rows_t r = load_all(f->path);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.line[0], "n1|-|2|{}");
+    assert_string_equal(r.line[1], "n4|n1|4|{}");
     rows_free(&r);
 }
 
@@ -496,6 +538,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_put_delete_load_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_is_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_commits_durable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_now_beside_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_batch_fails_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_connection_coexists, setup, teardown),

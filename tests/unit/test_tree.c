@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cse_test_util.h"
 #include "cse/core/clock.h"
@@ -254,6 +257,80 @@ static void test_failed_commit_undone(void **state) {
     cse_tree_init(); /* for teardown */
 }
 
+/* ---- group commit ---- */
+
+#define WRITERS 8
+#define WRITES 25
+
+static atomic_int slow_calls, slow_bad;
+/* A slow disk: while one commit runs, the other writers queue up. Each
+ * batch must hold the container's PUTs in the order cni grew. */
+static int slow_commit(cse_store_t *st, const cse_store_op_t *ops, size_t n) {
+    (void)st;
+    usleep(3000);
+    long last = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].kind != CSE_STORE_PUT || ops[i].ty != 3)
+            continue;
+        json_t *j = json_loadb(ops[i].json, ops[i].json_len, 0, NULL);
+        long cni = (long)json_integer_value(json_object_get(j, "cni"));
+        json_decref(j);
+        if (cni <= last)
+            atomic_fetch_add(&slow_bad, 1);
+        last = cni;
+    }
+    atomic_fetch_add(&slow_calls, 1);
+    return 0;
+}
+
+static void *write_many(void *arg) {
+    atomic_int *failed = arg;
+    for (int i = 0; i < WRITES; i++) {
+        test_resp_t r = test_req(CSE_OP_CREATE, "/cse-in/g", "CAdmin", 4,
+                                 "{\"m2m:cin\":{\"con\":\"x\"}}", NULL);
+        if (r.rsc != 2001)
+            atomic_fetch_add(failed, 1);
+        test_resp_free(&r);
+    }
+    return NULL;
+}
+
+static void test_group_commit_shares_commits(void **state) {
+    (void)state;
+    cse_tree_destroy();
+    assert_int_equal(test_core_start(NULL), 0);
+    static int dummy;
+    cse_commit_stop();
+    cse_commit_set_fn(slow_commit);
+    assert_int_equal(cse_commit_start((cse_store_t *)&dummy), 0);
+    test_resp_t r =
+        test_req(CSE_OP_CREATE, "/cse-in", "CAdmin", 3, "{\"m2m:cnt\":{\"rn\":\"g\"}}", NULL);
+    assert_int_equal(r.rsc, 2001);
+    test_resp_free(&r);
+    pthread_t t[WRITERS];
+    atomic_int failed = 0;
+    for (int i = 0; i < WRITERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, write_many, &failed), 0);
+    for (int i = 0; i < WRITERS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&failed), 0);
+    assert_int_equal(atomic_load(&slow_bad), 0);
+    cse_commit_stats_t s;
+    cse_commit_stats(&s);
+    assert_int_equal(s.txns, WRITERS * WRITES + 1);
+    assert_int_equal(s.batches, atomic_load(&slow_calls));
+    assert_true(s.max_batch > 1);
+    assert_true(s.batches < s.txns); /* commits were shared */
+    r = test_req(CSE_OP_RETRIEVE, "/cse-in/g", "CAdmin", 0, NULL, NULL);
+    assert_int_equal(r.rsc, 2000);
+    json_t *cnt = json_object_get(r.json, "m2m:cnt");
+    assert_int_equal(json_integer_value(json_object_get(cnt, "cni")), WRITERS * WRITES);
+    test_resp_free(&r);
+    cse_commit_set_fn(NULL);
+    cse_core_shutdown();
+    cse_tree_init(); /* for teardown */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_attach_lookup_order, setup, teardown),
@@ -263,6 +340,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_expiry_index, setup, teardown),
         cmocka_unit_test(test_clock),
         cmocka_unit_test_setup_teardown(test_failed_commit_undone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit_shares_commits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
