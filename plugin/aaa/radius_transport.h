@@ -9,7 +9,8 @@
  * Each exchange opens its own connected UDP socket: the kernel then
  * delivers only datagrams from the server's address and port, the source
  * port is fresh and random for every request, and concurrent exchanges
- * share nothing.
+ * share nothing. A pipelined exchange (cssf_radius_exchange_many) does the
+ * same for a set of requests that share one socket of their own.
  */
 #ifndef CSSF_AAA_RADIUS_TRANSPORT_H
 #define CSSF_AAA_RADIUS_TRANSPORT_H

@@ -2,7 +2,8 @@
 against a real FreeRADIUS: PSKs from Tunnel-Password, credential checks,
 caching of positive answers only, fail-closed behaviour when the server is
 gone, and session accounting through the durable queue (Start, Interim,
-Stop, records surviving an outage and a restart)."""
+Stop, records surviving an outage and a restart, a windowed drain sending
+each record once)."""
 import os
 import shutil
 import sys
@@ -116,6 +117,28 @@ class Aaa(unittest.TestCase):
         self.assertIn('User-Name = "dev-psk-1"', stop)
         self.assertIn('Calling-Station-Id = "127.0.0.1"', stop)
         self.assertIn('NAS-Identifier = "/id-driver"', stop)
+
+    def test_windowed_drain_sends_each_record_once(self):
+        # 150 sessions opened and closed at once: several windows of records
+        # in flight, each reaching FreeRADIUS exactly once, a session's Stop
+        # only after its Start.
+        n = 150
+        with Driver(aaa=self.opts(radius_acct_interim="0")) as d:
+            for i in range(1, n + 1):
+                d.cmd("session start %d dev-psk-1" % (1000 + i))
+                d.cmd("session stop %d" % (1000 + i))
+            r = d.cmd("flush 20000")
+            self.assertTrue(r["empty"], r)
+            self.assertEqual(r["sent"], 2 * n)
+        seen = {}
+        for x in self.fr.detail().split("\n\n"):
+            sid = [l for l in x.splitlines() if "Acct-Session-Id" in l]
+            kind = [l for l in x.splitlines() if "Acct-Status-Type" in l]
+            if sid and kind:
+                seen.setdefault(sid[0].split("= ")[1], []).append(kind[0].split("= ")[1])
+        self.assertEqual(len(seen), n)
+        for sid, kinds in seen.items():
+            self.assertEqual(kinds, ["Start", "Stop"], sid)
 
     def test_accounting_survives_outage_and_restart(self):
         self.fr.stop()
