@@ -610,10 +610,14 @@ const char *cssf_aaa_secret_source_name(int source) {
     }
 }
 
+static int psk_slot(const secret_slot_t *s) {
+    return strcmp(s->name, CSSF_AAA_PSK_PASSWORD_NAME) == 0;
+}
+
 /* Puts value (NULL: none) in use for slot s. */
 static void apply_secret(cssf_aaa_t *a, secret_slot_t *s, const char *value, size_t len,
                          int source) {
-    if (strcmp(s->name, CSSF_AAA_PSK_PASSWORD_NAME) == 0) {
+    if (psk_slot(s)) {
         char *copy = value ? strndup(value, len) : NULL;
         pthread_mutex_lock(&a->secret_lock);
         char *old = a->psk_password;
@@ -627,12 +631,16 @@ static void apply_secret(cssf_aaa_t *a, secret_slot_t *s, const char *value, siz
     }
     cssf_radius_set_secret(a->radius, s->name, (const uint8_t *)value, value ? len : 0);
     pthread_mutex_lock(&a->secret_lock);
+    int was = s->source;
     s->source = value ? source : CSSF_AAA_SECRET_NONE;
     pthread_mutex_unlock(&a->secret_lock);
+    /* Records that waited for a secret go out now, not after the backoff. */
+    if (value && was == CSSF_AAA_SECRET_NONE && s->acct && a->queue)
+        cssf_acct_queue_flush(a->queue, 0);
 }
 
 static const char *fallback_option(const secret_slot_t *s) {
-    if (strcmp(s->name, CSSF_AAA_PSK_PASSWORD_NAME) == 0)
+    if (psk_slot(s))
         return "radius_psk_password";
     if (s->fallback_source == CSSF_AAA_SECRET_FILE)
         return "radius_secret_file";
@@ -679,9 +687,10 @@ int cssf_aaa_resolve_secrets(cssf_aaa_t *a, cssf_aaa_sealed_fn fn, void *ctx, co
                     s->name, fallback_option(s), s->name);
         else
             cse_log(CSE_LOG_WARN,
-                    "cssf: radius: no shared secret for %s; requests to it fail until one is "
-                    "set with 'cssfctl radius set-secret %s'",
-                    s->name, s->name);
+                    "cssf: radius: no %s %s; its requests fail until one is set with "
+                    "'cssfctl radius set-secret %s'",
+                    psk_slot(s) ? "PSK-lookup password" : "shared secret for",
+                    psk_slot(s) ? "(psk-password)" : s->name, s->name);
     }
     pthread_mutex_unlock(&a->resolve_lock);
     return n;

@@ -238,6 +238,37 @@ def test_plaintext_still_works_but_warns(env):
               cse.read_output()[-3000:])
 
 
+def test_accounting_waits_for_its_secret(env):
+    """Records of an accounting server without a secret wait in the queue
+    and go out as soon as one is sealed, not after the queue's backoff."""
+    fr = env["fr"]
+    acct = "127.0.0.1:%d" % fr.acct_port
+    opts = dict(env["opts"], radius_acct_servers=acct,
+                radius_acct_queue=os.path.join(env["tmp"], "acct.db"), radius_acct_interim="0")
+    with Cse(plugin="cssf", plugin_opts=opts, https=env["https"]) as cse:
+        before = fr.detail().count("Acct-Status-Type")
+        # The admin's TLS session (client certificate) is accounted.
+        p = ctl(env, cse, "radius", "list")
+        check(p.returncode == 0, "list", p)
+        deadline = time.time() + 5
+        while "radius accounting delayed" not in cse.read_output() and time.time() < deadline:
+            time.sleep(0.05)
+        out = cse.read_output()
+        check("radius accounting delayed" in out and "no shared secret for %s" % acct in out,
+              "the session's records wait for a secret", out[-2000:])
+        # Failures at 0, 1 and 3 s: the next try would be at 7 s.
+        time.sleep(3.5)
+        check(fr.detail().count("Acct-Status-Type") == before, "nothing sent without a secret")
+        t0 = time.time()
+        p = ctl(env, cse, "radius", "set-secret", acct, stdin=SECRET + "\n")
+        check(p.returncode == 0, "set-secret for the accounting server", p)
+        while fr.detail().count("Acct-Status-Type") == before and time.time() - t0 < 2.5:
+            time.sleep(0.05)
+        check(fr.detail().count("Acct-Status-Type") > before,
+              "records sent within 2.5 s of the secret, not after the backoff", fr.detail()[-1500:])
+        check(cse.stop() == 0, "clean exit", cse.read_output()[-2000:])
+
+
 def main():
     started = time.time()
     tmp = tempfile.mkdtemp(prefix="radius-sealed-")
