@@ -333,6 +333,43 @@ static void failover_per_request(void **state) {
     free(b);
 }
 
+/* Each request counts towards dead marking; a dead server is then skipped
+ * but for one trial request per probe interval. */
+static void dead_marking_per_request(void **state) {
+    (void)state;
+    responder_t r;
+    responder_start(&r); /* bound, never answering: requests time out */
+    char spec[64];
+    snprintf(spec, sizeof spec, "127.0.0.1:%d:%s", r.port, SECRET);
+    cssf_radius_config_t cfg;
+    cssf_radius_config_init(&cfg);
+    cfg.acct_servers[0] = spec;
+    cfg.n_acct = 1;
+    cfg.nas_identifier = "window-test";
+    cfg.timeout_ms = 50;
+    cfg.retries = 0;
+    cfg.dead_after = 3;
+    cfg.probe_interval_ms = 60000;
+    cssf_radius_client_t *c = NULL;
+    char err[128];
+    assert_int_equal(cssf_radius_create(&cfg, &c, err, sizeof err), 0);
+    batch_t *b = batch_make(5, 0, NULL);
+    char reason[CSSF_RADIUS_REASON_MAX];
+    assert_int_equal(cssf_radius_account_many(c, b->ptr, 5, b->res, reason, sizeof reason), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(b->res[i], CSSF_RADIUS_TIMEOUT);
+    /* Five failures marked it dead: the next call asks nobody. */
+    assert_int_equal(cssf_radius_account_many(c, b->ptr, 5, b->res, reason, sizeof reason), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(b->res[i], CSSF_RADIUS_TIMEOUT);
+    assert_non_null(strstr(reason, "marked dead"));
+    cssf_radius_destroy(c);
+    close(r.fd);
+    pthread_mutex_destroy(&r.lock);
+    free(r.held);
+    free(b);
+}
+
 static void bad_arguments(void **state) {
     (void)state;
     int port = 9;
@@ -542,6 +579,7 @@ int main(void) {
         cmocka_unit_test(forged_answers_in_the_window_ignored),
         cmocka_unit_test(some_time_out_with_their_own_retransmissions),
         cmocka_unit_test(failover_per_request),
+        cmocka_unit_test(dead_marking_per_request),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(no_secret_fails_closed),
         cmocka_unit_test(queue_deletes_only_after_answers_and_sends_once),
