@@ -2,15 +2,17 @@
  * The device registry (Data functionality): devices, their credentials and
  * the AE-IDs they may use, kept in the CSE's SQLite file with every PSK
  * sealed under the master key (seal.h), and served from an immutable
- * in-memory view with O(1) lookups by PSK identity, certificate SAN,
- * certificate fingerprint, OAuth client id and device id.
+ * in-memory view with hash lookups by PSK identity, certificate SAN,
+ * certificate fingerprint and OAuth client id, and O(log n) by device id.
  *
  * Lookups (PSK_LOOKUP, CERT_CHECK, AUTHENTICATE, aclr) never block on a
- * writer: they take a reference to the current view. Writers (the admin
- * API) are serialised; each commits to the store and then publishes a new
- * view rebuilt from the store, so a suspended or deleted device is refused
- * from the next lookup on. If that rebuild fails the registry fails closed
- * (every lookup answers CSSF_REG_ERROR) until a later rebuild succeeds.
+ * writer: they take a reference to the current view without a lock.
+ * Writers (the admin API) are serialised; each commits to the store and
+ * then publishes the next view, derived from the current one in O(log n)
+ * (docs/registry.md), so a suspended or deleted device is refused from the
+ * next lookup on. Start-up and key rotation rebuild the view from the
+ * store. If a view cannot be built the registry fails closed (every lookup
+ * answers CSSF_REG_ERROR) until a later rebuild succeeds.
  *
  * Owner: plugin/data (registry). The caller owns the registry handle; JSON
  * results are new references owned by the caller.

@@ -6,18 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BITS 5
+#define BITS 6       /* 64 slots a node: at 100,000 keys most sit three nodes down */
 #define MAX_SHIFT 60 /* the last level indexed by hash bits (bits 60..63) */
 
 /*
- * A node: bitmap says which of the 32 slots are present, nodemap which of
+ * A node: bitmap says which of the 64 slots are present, nodemap which of
  * those hold a child node (the others hold a value); slot[] lists the
  * present ones in bit order. Below MAX_SHIFT the hash is used up: a node
  * there is a collision list of count values (bitmap and nodemap unused).
  */
 struct cssf_hnode {
     atomic_uint refs;
-    uint32_t bitmap, nodemap, count;
+    uint32_t count;
+    uint64_t bitmap, nodemap;
     void *slot[];
 };
 
@@ -37,16 +38,16 @@ static uint64_t hash(const char *s) {
     return h ^ (h >> 33);
 }
 
-static uint32_t bit_of(uint64_t h, unsigned shift) {
-    return 1u << ((h >> shift) & 31);
+static uint64_t bit_of(uint64_t h, unsigned shift) {
+    return 1ull << ((h >> shift) & 63);
 }
 
-static unsigned pos_of(const cssf_hnode_t *n, uint32_t bit) {
-    return (unsigned)__builtin_popcount(n->bitmap & (bit - 1));
+static unsigned pos_of(const cssf_hnode_t *n, uint64_t bit) {
+    return (unsigned)__builtin_popcountll(n->bitmap & (bit - 1));
 }
 
 static unsigned size_of(const cssf_hnode_t *n, unsigned shift) {
-    return shift > MAX_SHIFT ? n->count : (unsigned)__builtin_popcount(n->bitmap);
+    return shift > MAX_SHIFT ? n->count : (unsigned)__builtin_popcountll(n->bitmap);
 }
 
 static cssf_hnode_t *node_new(unsigned slots) {
@@ -66,9 +67,9 @@ void cssf_hamt_release(cssf_hnode_t *n) {
     /* acq_rel: the thread that frees must see every other holder's use */
     if (!n || atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel) != 1)
         return;
-    uint32_t sub = n->nodemap;
-    for (unsigned i = 0, k = 0; i < 32; i++) {
-        uint32_t bit = 1u << i;
+    uint64_t sub = n->nodemap;
+    for (unsigned i = 0, k = 0; i < 64; i++) {
+        uint64_t bit = 1ull << i;
         if (!(n->bitmap & bit))
             continue;
         if (sub & bit)
@@ -89,7 +90,7 @@ void *cssf_hamt_get(const cssf_hnode_t *n, const char *key, cssf_hamt_key_fn key
                     return n->slot[i];
             return NULL;
         }
-        uint32_t bit = bit_of(h, shift);
+        uint64_t bit = bit_of(h, shift);
         if (!(n->bitmap & bit))
             return NULL;
         void *s = n->slot[pos_of(n, bit)];
@@ -108,7 +109,7 @@ void *cssf_hamt_get(const cssf_hnode_t *n, const char *key, cssf_hamt_key_fn key
  * child node it keeps from n; with op 0 or 1, slot is put at pos as given
  * (a child node passed in is owned by the copy), is_node saying which.
  */
-static cssf_hnode_t *node_edit(const cssf_hnode_t *n, unsigned shift, uint32_t bit, unsigned pos,
+static cssf_hnode_t *node_edit(const cssf_hnode_t *n, unsigned shift, uint64_t bit, unsigned pos,
                                int op, void *slot, int is_node) {
     unsigned size = size_of(n, shift), nsize = size + (unsigned)op;
     cssf_hnode_t *c = node_new(nsize);
@@ -132,8 +133,8 @@ static cssf_hnode_t *node_edit(const cssf_hnode_t *n, unsigned shift, uint32_t b
         if (op == -1)
             c->bitmap &= ~bit;
         c->nodemap = is_node && op >= 0 ? c->nodemap | bit : c->nodemap & ~bit;
-        for (unsigned i = 0, k = 0; i < 32; i++) {
-            uint32_t b = 1u << i;
+        for (unsigned i = 0, k = 0; i < 64; i++) {
+            uint64_t b = 1ull << i;
             if (!(c->bitmap & b))
                 continue;
             if ((c->nodemap & b) && b != bit)
@@ -155,7 +156,7 @@ static cssf_hnode_t *node_pair(unsigned shift, void *a, uint64_t ha, void *b, ui
         }
         return n;
     }
-    uint32_t ba = bit_of(ha, shift), bb = bit_of(hb, shift);
+    uint64_t ba = bit_of(ha, shift), bb = bit_of(hb, shift);
     if (ba == bb) {
         cssf_hnode_t *sub = node_pair(shift + BITS, a, ha, b, hb);
         cssf_hnode_t *n = sub ? node_new(1) : NULL;
@@ -184,7 +185,7 @@ static cssf_hnode_t *put(const cssf_hnode_t *n, unsigned shift, uint64_t h, cons
                 return node_edit(n, shift, 0, i, 0, value, 0);
         return node_edit(n, shift, 0, n->count, 1, value, 0);
     }
-    uint32_t bit = bit_of(h, shift);
+    uint64_t bit = bit_of(h, shift);
     unsigned pos = pos_of(n, bit);
     if (!(n->bitmap & bit))
         return node_edit(n, shift, bit, pos, 1, value, 0);
@@ -238,7 +239,7 @@ static int del(const cssf_hnode_t *n, unsigned shift, uint64_t h, const char *ke
             }
         return 1;
     }
-    uint32_t bit = bit_of(h, shift);
+    uint64_t bit = bit_of(h, shift);
     if (!(n->bitmap & bit))
         return 1;
     unsigned pos = pos_of(n, bit);

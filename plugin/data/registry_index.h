@@ -1,11 +1,11 @@
 /*
  * Lookup tables of the device registry: persistent hash maps (hash array
- * mapped tries, 32 slots a node) from a string key (PSK identity, SAN,
+ * mapped tries, 64 slots a node) from a string key (PSK identity, SAN,
  * fingerprint, client id) to a value that carries its own key.
  *
  * Persistent: put and del never change a published node. They return a new
  * root that shares every untouched node with the old one and copies only
- * the path to the changed slot (at most 14 nodes, about 4 at 100,000
+ * the path to the changed slot (at most 12 nodes, about 3 at 100,000
  * keys), so a registry view is derived from the previous one in O(1) work
  * per change while readers of the old root go on undisturbed. Nodes are
  * reference counted (atomically: the last holder of a view may be any

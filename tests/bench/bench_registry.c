@@ -5,10 +5,15 @@
  * (default 100000 2000 1000000 50). The first devices are created one durable
  * transaction at a time; the rest are sealed and inserted in a single
  * transaction through the registry's store, then published as one view;
- * a last batch of creations is timed on the full registry. A temporary
+ * a last batch of creations is timed on the full registry, then suspends
+ * and resumes of those devices while a second thread looks PSKs up (its
+ * latency during changes), their deletion, and one full reload of the
+ * view from the store (what start-up and key rotation do). A temporary
  * SQLite file and master key are used. Not run by ctest. */
 #include <jansson.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +141,66 @@ static int lookups(cssf_registry_t *r, size_t devices, size_t n, double *t) {
     return active == n ? 0 : -1;
 }
 
+/* Suspends (1) or resumes (0) devices [from, to); times in t. */
+static int suspend_each(cssf_registry_t *r, size_t from, size_t to, int suspended, double *t) {
+    for (size_t i = from; i < to; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "dev-%07zu", i);
+        cssf_registry_result_t res;
+        double t0 = seconds();
+        cssf_registry_set_suspended(r, id, suspended, &res);
+        t[i - from] = seconds() - t0;
+        int ok = res.status == CSSF_REG_OK;
+        cssf_registry_result_clear(&res);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+/* Deletes devices [from, to); times in t. */
+static int delete_each(cssf_registry_t *r, size_t from, size_t to, double *t) {
+    for (size_t i = from; i < to; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "dev-%07zu", i);
+        cssf_registry_result_t res;
+        double t0 = seconds();
+        cssf_registry_delete(r, id, &res);
+        t[i - from] = seconds() - t0;
+        int ok = res.status == CSSF_REG_NO_CONTENT;
+        cssf_registry_result_clear(&res);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+/* PSK lookups of the devices that never change, on another thread. */
+typedef struct prober {
+    cssf_registry_t *r;
+    size_t devices, n, cap;
+    double *t;
+    atomic_int stop;
+    int failed;
+} prober_t;
+
+static void *probe(void *arg) {
+    prober_t *p = arg;
+    uint64_t x = 2463534242ull;
+    while (!atomic_load(&p->stop) && p->n < p->cap) {
+        char ident[64], dev[CSSF_DEVICE_ID_MAX];
+        uint8_t key[CSSF_PSK_MAX];
+        size_t len;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        snprintf(ident, sizeof(ident), "dev-%07zu@bench.example.net", (size_t)(x % p->devices));
+        double t0 = seconds();
+        int a = cssf_registry_psk(p->r, ident, key, sizeof(key), &len, dev, sizeof(dev));
+        p->t[p->n++] = seconds() - t0;
+        p->failed |= a != CSSF_REG_ACTIVE;
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     size_t devices = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
     size_t first = argc > 2 ? strtoul(argv[2], NULL, 10) : 2000;
@@ -195,6 +260,37 @@ int main(int argc, char **argv) {
     if (create_each(r, devices, devices + late, t) < 0)
         goto out;
     report("create (durable, at full size)", t, late);
+
+    prober_t p = {.r = r, .devices = devices, .cap = 20000000};
+    pthread_t th;
+    if (!(p.t = malloc(p.cap * sizeof(double))) || pthread_create(&th, NULL, probe, &p) != 0)
+        goto out;
+    int changed = suspend_each(r, devices, devices + late, 1, t) == 0;
+    if (changed)
+        report("suspend (durable, at full size)", t, late);
+    changed = changed && suspend_each(r, devices, devices + late, 0, t) == 0;
+    atomic_store(&p.stop, 1);
+    pthread_join(th, NULL);
+    if (!changed || p.failed || !p.n) {
+        fprintf(stderr, "suspend/resume or the lookups beside them failed\n");
+        free(p.t);
+        goto out;
+    }
+    report("resume (durable, at full size)", t, late);
+    report("psk lookup during those changes", p.t, p.n);
+    free(p.t);
+
+    if (delete_each(r, devices, devices + late, t) < 0)
+        goto out;
+    report("delete (durable, at full size)", t, late);
+
+    t0 = seconds();
+    pthread_mutex_lock(&r->write_lock);
+    int reloaded = cssf_registry_publish(r, err, sizeof(err));
+    pthread_mutex_unlock(&r->write_lock);
+    if (reloaded < 0)
+        goto out;
+    printf("full reload of %zu devices from the store: %.0f ms\n", devices, (seconds() - t0) * 1e3);
     rc = 0;
 out:
     cssf_registry_close(r);
