@@ -139,11 +139,42 @@ static int index_device(cssf_regview_t *v, const cssf_device_t *d, int add) {
     return 0;
 }
 
-static int index_one(const cssf_device_t *d, void *arg) {
-    cssf_regview_t *v = arg;
-    v->n++;
-    v->suspended += d->suspended != 0;
-    return index_device(v, d, 1);
+/* The devices of a view being built, gathered in id order. */
+struct gather {
+    const cssf_device_t **devs;
+    size_t n;
+};
+
+static int gather_one(const cssf_device_t *d, void *arg) {
+    struct gather *g = arg;
+    g->devs[g->n++] = d;
+    return 0;
+}
+
+/* Builds v's credential indexes over its n devices in one pass each. */
+static int index_all(cssf_regview_t *v, size_t n) {
+    struct gather g = {n ? malloc(n * sizeof(*g.devs)) : NULL, 0};
+    void **values = n ? malloc(n * sizeof(*values)) : NULL;
+    int rc = -1;
+    if (n && (!g.devs || !values))
+        goto out;
+    cssf_devset_each(v->by_id, gather_one, &g);
+    for (size_t k = 0; k < g.n; k++)
+        v->suspended += g.devs[k]->suspended != 0;
+    v->n = g.n;
+    for (int i = 0; i < CSSF_REGIDX_COUNT; i++) {
+        size_t m = 0;
+        for (size_t k = 0; k < g.n; k++)
+            if (cred_of[i](g.devs[k]))
+                values[m++] = (void *)g.devs[k];
+        if (cssf_hamt_build(values, m, cred_of[i], &v->idx[i]) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(g.devs);
+    free(values);
+    return rc;
 }
 
 /* Builds a view over devs (taken over, also on failure). */
@@ -158,8 +189,7 @@ static cssf_regview_t *view_build(cssf_device_t *devs, size_t n, const cssf_seal
     atomic_init(&v->refs, 1);
     v->key = *key;
     /* The store's unique columns keep every key unique. */
-    if (cssf_devset_build(devs, n, &v->by_id) < 0 ||
-        cssf_devset_each(v->by_id, index_one, v) != 0) {
+    if (cssf_devset_build(devs, n, &v->by_id) < 0 || index_all(v, n) < 0) {
         cssf_registry_view_release(v);
         return NULL;
     }

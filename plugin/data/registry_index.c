@@ -26,6 +26,9 @@ struct cssf_hnode {
  * well spread bits. Keys come from the operator's registry, not from the
  * network; a collision costs depth, never correctness. */
 static uint64_t hash(const char *s) {
+#ifdef CSSF_HAMT_TEST_HASH /* a unit test forcing full collisions */
+    return CSSF_HAMT_TEST_HASH(s);
+#endif
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++) {
         h ^= (unsigned char)*s;
@@ -279,4 +282,78 @@ int cssf_hamt_del(const cssf_hnode_t *root, const char *key, cssf_hamt_key_fn ke
     if (!root || !key)
         return 1;
     return del(root, 0, hash(key), key, key_of, out);
+}
+
+/* A value with its hash, for the one-pass build. */
+typedef struct hashed {
+    uint64_t h;
+    void *v;
+} hashed_t;
+
+/* The order of the trie: by the first 6-bit level where two hashes part. */
+static int trie_order(const void *a, const void *b) {
+    uint64_t x = ((const hashed_t *)a)->h, y = ((const hashed_t *)b)->h;
+    if (x == y)
+        return 0;
+    unsigned level = (unsigned)__builtin_ctzll(x ^ y) / BITS;
+    uint64_t cx = (x >> (level * BITS)) & 63, cy = (y >> (level * BITS)) & 63;
+    return cx < cy ? -1 : 1;
+}
+
+/* The node (at shift) over e[0..n), n >= 1, e in trie order; NULL when out
+ * of memory. */
+static cssf_hnode_t *build(const hashed_t *e, size_t n, unsigned shift) {
+    if (shift > MAX_SHIFT) {
+        cssf_hnode_t *c = node_new((unsigned)n);
+        if (c) {
+            c->count = (uint32_t)n;
+            for (size_t i = 0; i < n; i++)
+                c->slot[i] = e[i].v;
+        }
+        return c;
+    }
+    unsigned slots = 0;
+    for (size_t i = 0; i < n; i++)
+        slots += i == 0 || bit_of(e[i].h, shift) != bit_of(e[i - 1].h, shift);
+    cssf_hnode_t *c = node_new(slots);
+    if (!c)
+        return NULL;
+    for (size_t i = 0, k = 0; i < n; k++) {
+        uint64_t bit = bit_of(e[i].h, shift);
+        size_t j = i + 1;
+        while (j < n && bit_of(e[j].h, shift) == bit)
+            j++;
+        c->bitmap |= bit;
+        if (j - i == 1) {
+            c->slot[k] = e[i].v;
+        } else {
+            /* mark it a node first, so a release frees what is built */
+            c->nodemap |= bit;
+            if (!(c->slot[k] = build(e + i, j - i, shift + BITS))) {
+                c->bitmap &= ~bit; /* not there: release skips it */
+                c->nodemap &= ~bit;
+                cssf_hamt_release(c);
+                return NULL;
+            }
+        }
+        i = j;
+    }
+    return c;
+}
+
+int cssf_hamt_build(void **values, size_t n, cssf_hamt_key_fn key_of, cssf_hnode_t **out) {
+    *out = NULL;
+    if (!n)
+        return 0;
+    hashed_t *e = malloc(n * sizeof(*e));
+    if (!e)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        e[i].h = hash(key_of(values[i]));
+        e[i].v = values[i];
+    }
+    qsort(e, n, sizeof(*e), trie_order);
+    *out = build(e, n, 0);
+    free(e);
+    return *out ? 0 : -1;
 }

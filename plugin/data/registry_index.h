@@ -41,6 +41,11 @@ int cssf_hamt_put(const cssf_hnode_t *root, void *value, cssf_hamt_key_fn key_of
 int cssf_hamt_del(const cssf_hnode_t *root, const char *key, cssf_hamt_key_fn key_of,
                   cssf_hnode_t **out);
 
+/* A new map of the n values (keys unique) in one pass, into *out (NULL
+ * for n = 0): what a full reload uses instead of n puts. values is
+ * reordered. 0, or -1 when out of memory. */
+int cssf_hamt_build(void **values, size_t n, cssf_hamt_key_fn key_of, cssf_hnode_t **out);
+
 /* Another reference to root (NULL is fine); returns root. */
 cssf_hnode_t *cssf_hamt_ref(cssf_hnode_t *root);
 

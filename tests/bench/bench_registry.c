@@ -271,13 +271,14 @@ int main(int argc, char **argv) {
     changed = changed && suspend_each(r, devices, devices + late, 0, t) == 0;
     atomic_store(&p.stop, 1);
     pthread_join(th, NULL);
-    if (!changed || p.failed || !p.n) {
+    if (!changed || p.failed) {
         fprintf(stderr, "suspend/resume or the lookups beside them failed\n");
         free(p.t);
         goto out;
     }
     report("resume (durable, at full size)", t, late);
-    report("psk lookup during those changes", p.t, p.n);
+    if (p.n) /* the thread may not have run at all beside a few changes */
+        report("psk lookup during those changes", p.t, p.n);
     free(p.t);
 
     if (delete_each(r, devices, devices + late, t) < 0)

@@ -112,6 +112,40 @@ static void test_hamt_replace_and_empty(void **state) {
     cssf_hamt_release(r4);
 }
 
+static void test_hamt_build(void **state) {
+    (void)state;
+    static item_t items[KEYS];
+    static unsigned char present[KEYS], all[KEYS];
+    void *values[KEYS];
+    size_t n = 0;
+    for (size_t i = 0; i < KEYS; i++) {
+        snprintf(items[i].key, sizeof(items[i].key), "build-%zu", i);
+        all[i] = 1;
+        if ((present[i] = i % 3 != 0))
+            values[n++] = &items[i];
+    }
+    cssf_hnode_t *root = NULL, *next = NULL, *more = NULL;
+    assert_int_equal(cssf_hamt_build(values, 0, item_key, &root), 0);
+    assert_null(root);
+    assert_int_equal(cssf_hamt_build(values, n, item_key, &root), 0);
+    check_map(root, items, present);
+    /* a built map changes like any other, and stays as built */
+    assert_int_equal(cssf_hamt_put(root, &items[0], item_key, &next), 0);
+    assert_int_equal(cssf_hamt_del(root, items[1].key, item_key, &more), 0);
+    check_map(root, items, present);
+    present[0] = 1;
+    check_map(next, items, present);
+    cssf_hamt_release(next);
+    cssf_hamt_release(more);
+    cssf_hamt_release(root);
+    n = 0;
+    for (size_t i = 0; i < KEYS; i++)
+        values[n++] = &items[i];
+    assert_int_equal(cssf_hamt_build(values, n, item_key, &root), 0);
+    check_map(root, items, all);
+    cssf_hamt_release(root);
+}
+
 /* A device with only an id (what the set looks at). */
 static cssf_device_t dev_of(size_t i, const char *group) {
     cssf_device_t d;
@@ -221,9 +255,8 @@ static void test_devset_build(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hamt_persistent),
-        cmocka_unit_test(test_hamt_replace_and_empty),
-        cmocka_unit_test(test_devset_persistent),
+        cmocka_unit_test(test_hamt_persistent), cmocka_unit_test(test_hamt_replace_and_empty),
+        cmocka_unit_test(test_hamt_build),      cmocka_unit_test(test_devset_persistent),
         cmocka_unit_test(test_devset_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
