@@ -1,48 +1,81 @@
 #include "cse/http/http_offload.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
+
+/* One pool thread. An idle worker sleeps on its own semaphore and is handed
+ * its next job directly: the submitter wakes exactly one thread, and the
+ * woken thread does not contend with the submitter for the pool lock (a
+ * shared condition variable made every wake-up re-take that lock). */
+typedef struct worker {
+    cse_http_offload_t *pool;
+    pthread_t thread;
+    sem_t wake;
+    cse_http_job_t *job; /* set by the submitter before wake is posted */
+    struct worker *next_idle;
+} worker_t;
 
 struct cse_http_offload {
     pthread_mutex_t lock;
-    pthread_cond_t ready;
-    cse_http_job_t *head, *tail;
+    cse_http_job_t *head, *tail; /* jobs waiting for a worker */
+    worker_t *idle;              /* idle workers, most recently idle first */
     int stopping;
     int nthreads;
-    pthread_t threads[];
+    worker_t workers[];
 };
 
 static void *offload_main(void *arg) {
-    cse_http_offload_t *pool = arg;
-    pthread_mutex_lock(&pool->lock);
-    for (;;) {
-        while (!pool->head && !pool->stopping)
-            pthread_cond_wait(&pool->ready, &pool->lock);
-        cse_http_job_t *job = pool->head;
+    worker_t *w = arg;
+    cse_http_offload_t *pool = w->pool;
+    int stop = 0;
+    while (!stop) {
+        while (sem_wait(&w->wake) != 0)
+            ; /* EINTR */
+        cse_http_job_t *job = w->job;
         if (!job)
-            break; /* stopping and drained */
-        pool->head = job->next;
-        if (!pool->head)
-            pool->tail = NULL;
-        pthread_mutex_unlock(&pool->lock);
-        job->run(job);
-        pthread_mutex_lock(&pool->lock);
+            break; /* stopping while idle */
+        while (job) {
+            job->run(job);
+            pthread_mutex_lock(&pool->lock);
+            job = pool->head;
+            if (job) {
+                pool->head = job->next;
+                if (!pool->head)
+                    pool->tail = NULL;
+            } else {
+                stop = pool->stopping; /* drained: stop instead of idling */
+                if (!stop) {
+                    w->job = NULL;
+                    w->next_idle = pool->idle;
+                    pool->idle = w;
+                }
+            }
+            pthread_mutex_unlock(&pool->lock);
+        }
     }
-    pthread_mutex_unlock(&pool->lock);
     return NULL;
 }
 
 cse_http_offload_t *cse_http_offload_start(int nthreads) {
     if (nthreads < 1)
         nthreads = 1;
-    cse_http_offload_t *pool = calloc(1, sizeof(*pool) + (size_t)nthreads * sizeof(pthread_t));
+    cse_http_offload_t *pool = calloc(1, sizeof(*pool) + (size_t)nthreads * sizeof(worker_t));
     if (!pool)
         return NULL;
     pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->ready, NULL);
     for (int i = 0; i < nthreads; i++) {
-        if (pthread_create(&pool->threads[i], NULL, offload_main, pool) != 0)
+        worker_t *w = &pool->workers[i];
+        w->pool = pool;
+        sem_init(&w->wake, 0, 0);
+        if (pthread_create(&w->thread, NULL, offload_main, w) != 0) {
+            sem_destroy(&w->wake);
             break;
+        }
+        pthread_mutex_lock(&pool->lock);
+        w->next_idle = pool->idle;
+        pool->idle = w;
+        pthread_mutex_unlock(&pool->lock);
         pool->nthreads++;
     }
     if (pool->nthreads == 0) {
@@ -53,29 +86,43 @@ cse_http_offload_t *cse_http_offload_start(int nthreads) {
 }
 
 int cse_http_offload_submit(cse_http_offload_t *pool, cse_http_job_t *job) {
+    job->next = NULL;
     pthread_mutex_lock(&pool->lock);
     if (pool->stopping) {
         pthread_mutex_unlock(&pool->lock);
         return -1;
     }
-    job->next = NULL;
-    if (pool->tail)
+    worker_t *w = pool->idle;
+    if (w) {
+        pool->idle = w->next_idle;
+        w->job = job;
+    } else if (pool->tail) {
         pool->tail->next = job;
-    else
-        pool->head = job;
-    pool->tail = job;
-    pthread_cond_signal(&pool->ready);
+        pool->tail = job;
+    } else {
+        pool->head = pool->tail = job;
+    }
     pthread_mutex_unlock(&pool->lock);
+    if (w)
+        sem_post(&w->wake);
     return 0;
 }
 
 void cse_http_offload_drain(cse_http_offload_t *pool) {
     pthread_mutex_lock(&pool->lock);
     pool->stopping = 1;
-    pthread_cond_broadcast(&pool->ready);
+    /* Busy workers run the queue dry and then stop; idle ones are told to. */
+    worker_t *idle = pool->idle;
+    pool->idle = NULL;
     pthread_mutex_unlock(&pool->lock);
+    for (worker_t *w = idle; w; w = w->next_idle) {
+        w->job = NULL;
+        sem_post(&w->wake);
+    }
     for (int i = 0; i < pool->nthreads; i++)
-        pthread_join(pool->threads[i], NULL);
+        pthread_join(pool->workers[i].thread, NULL);
+    for (int i = 0; i < pool->nthreads; i++)
+        sem_destroy(&pool->workers[i].wake);
     pool->nthreads = 0;
 }
 
@@ -83,7 +130,6 @@ void cse_http_offload_free(cse_http_offload_t *pool) {
     if (!pool)
         return;
     cse_http_offload_drain(pool);
-    pthread_cond_destroy(&pool->ready);
     pthread_mutex_destroy(&pool->lock);
     free(pool);
 }
