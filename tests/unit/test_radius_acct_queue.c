@@ -33,6 +33,7 @@ typedef struct responder {
     pthread_mutex_t lock;
     char sessions[256][32];
     unsigned delays[256];
+    uint8_t seen[256][17]; /* identifier and authenticator of each request counted */
     int n;
 } responder_t;
 
@@ -52,7 +53,15 @@ static void answer(responder_t *r, const uint8_t *req, size_t len, struct sockad
     mbedtls_md(md5, out, 38 + strlen(SECRET), ra);
     memcpy(out + 4, ra, 16);
     pthread_mutex_lock(&r->lock);
-    if (r->n < 256) {
+    /* A retransmission (same identifier and authenticator: the client's
+     * timer fired on a loaded machine) is answered, not counted again, as a
+     * RADIUS server's duplicate detection does. */
+    int duplicate = 0;
+    for (int k = 0; k < r->n && !duplicate; k++)
+        duplicate = r->seen[k][0] == req[1] && memcmp(r->seen[k] + 1, req + 4, 16) == 0;
+    if (r->n < 256 && !duplicate) {
+        r->seen[r->n][0] = req[1];
+        memcpy(r->seen[r->n] + 1, req + 4, 16);
         for (size_t i = 20; i + 2 <= len && req[i + 1] >= 2; i += req[i + 1]) {
             if (req[i] == 44 && req[i + 1] - 2 < 32)
                 memcpy(r->sessions[r->n], req + i + 2, req[i + 1] - 2u);
