@@ -80,21 +80,25 @@ void cssf_registry_view_release(cssf_regview_t *v) {
 /*
  * A reader takes a reference to the current view without a lock. The
  * danger is the gap between loading the pointer and counting the
- * reference: a writer could drop the view in between. So a reader first
- * announces itself in entering[epoch & 1]; a writer, after swapping the
- * pointer, flips the epoch and waits until the slot of the old epoch is
- * empty before it drops its reference to the old view. All of these are
+ * reference: a writer could drop the view in between. So a reader counts
+ * itself in entering[epoch & 1] around that gap, and a writer, after
+ * swapping the pointer, sees each of the two counters at zero at least
+ * once before it drops its reference to the old view. All of these are
  * sequentially consistent atomics, so in their single total order:
- *   - a reader that loaded the old view did so before the swap, hence read
- *     the epoch before the flip and counted itself in the old slot first;
- *   - the writer reads that slot after the flip, so it sees the reader
- *     there until the reader has taken its reference (the reader's
- *     decrement is a release the writer's read synchronises with);
- *   - a reader announcing itself later, in either slot, loads the view
- *     after the swap and never gets the old one.
- * Readers never wait; readers arriving after the flip use the other slot,
- * so the writer waits only for the few instructions of the readers
- * already inside (or for one of them to be scheduled again).
+ *   - a reader that got the old view loaded it before the swap, so it
+ *     counted itself (in either counter) before the swap;
+ *   - the writer reads both counters after the swap; a counter at zero
+ *     means every reader counted in it has also left it, and leaving
+ *     comes after taking the reference (the decrement is a release the
+ *     writer's read synchronises with), so the old view is not freed
+ *     under any reader;
+ *   - a reader counting itself after the swap loads the new view.
+ * Before it reads a counter the writer flips the epoch, so that readers
+ * arriving meanwhile count in the other one: it waits only for readers
+ * already inside the gap, never for a stream of new ones. Readers never
+ * wait. (One counter read once per swap would not do: a reader that read
+ * the epoch long ago may sit in the other counter with a view that the
+ * next swap replaces.)
  */
 cssf_regview_t *cssf_registry_view_acquire(cssf_registry_t *r) {
     if (atomic_load(&r->stale))
@@ -113,9 +117,11 @@ cssf_regview_t *cssf_registry_view_acquire(cssf_registry_t *r) {
  * Writers only (under write_lock, or before the registry is shared). */
 static void view_swap(cssf_registry_t *r, cssf_regview_t *v) {
     cssf_regview_t *old = atomic_exchange(&r->view, v);
-    unsigned slot = atomic_fetch_add(&r->epoch, 1) & 1;
-    while (atomic_load(&r->entering[slot]) != 0)
-        sched_yield();
+    for (int round = 0; round < 2; round++) {
+        unsigned slot = atomic_fetch_add(&r->epoch, 1) & 1;
+        while (atomic_load(&r->entering[slot]) != 0)
+            sched_yield();
+    }
     atomic_store(&r->stale, 0);
     cssf_registry_view_release(old);
 }

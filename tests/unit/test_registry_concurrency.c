@@ -241,9 +241,79 @@ static void test_readers_during_changes(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* A change of pair 0 on its own thread: suspend or resume in turn. */
+typedef struct change_thread {
+    cssf_registry_t *r;
+    int suspended;
+    atomic_int done;
+} change_thread_t;
+
+static void *change_pair0(void *arg) {
+    change_thread_t *c = arg;
+    cssf_registry_result_t res;
+    cssf_registry_set_suspended(c->r, "pair-00", c->suspended, &res);
+    cssf_registry_result_clear(&res);
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+/*
+ * The reader protocol step by step: a reader reads the epoch, stalls
+ * while a change is published, then counts itself and loads the view but
+ * has not yet taken its reference when the next change is published. That
+ * change must wait for it (the view it loaded is the one being replaced);
+ * once it takes its reference and leaves, the change completes and the
+ * view stays usable until the reader releases it.
+ */
+static void test_stalled_reader_holds_back_the_writer(void **state) {
+    (void)state;
+    char dir[] = "/tmp/test_regstall_XXXXXX", db[64], keyf[64], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof(db), "%s/cse.db", dir);
+    snprintf(keyf, sizeof(keyf), "%s/master.key", dir);
+    cssf_registry_options_t o = {db, keyf, "/id-in"};
+    cssf_registry_t *r = NULL;
+    assert_int_equal(cssf_registry_open(&o, &r, err, sizeof(err)), 0);
+    cssf_registry_result_t res;
+    json_t *doc = pair_doc(0, 0, 0, 1);
+    cssf_registry_create(r, doc, &res);
+    json_decref(doc);
+    assert_int_equal(res.status, CSSF_REG_CREATED);
+    cssf_registry_result_clear(&res);
+
+    unsigned slot = atomic_load(&r->epoch) & 1; /* the reader reads the epoch ... */
+    change_thread_t c1 = {.r = r, .suspended = 1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, change_pair0, &c1), 0);
+    pthread_join(th, NULL);                  /* ... stalls through a change ... */
+    atomic_fetch_add(&r->entering[slot], 1); /* ... counts itself, loads */
+    cssf_regview_t *v = atomic_load(&r->view);
+    change_thread_t c2 = {.r = r, .suspended = 0};
+    assert_int_equal(pthread_create(&th, NULL, change_pair0, &c2), 0);
+    usleep(200 * 1000);
+    assert_int_equal(atomic_load(&c2.done), 0); /* the writer waits for it */
+    atomic_fetch_add(&v->refs, 1);
+    atomic_fetch_sub(&r->entering[slot], 1);
+    pthread_join(th, NULL);
+    assert_int_equal(atomic_load(&c2.done), 1);
+    /* the reader's view is the suspended one, and still whole */
+    const cssf_device_t *d = cssf_registry_device(v, "pair-00");
+    assert_non_null(d);
+    assert_true(d->suspended);
+    cssf_registry_view_release(v);
+    char dev[CSSF_DEVICE_ID_MAX];
+    assert_int_equal(cssf_registry_identity(r, CSE_ASSOC_DTLS_PSK, "a-00@x", dev, sizeof(dev)),
+                     CSSF_REG_ACTIVE);
+    cssf_registry_close(r);
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_readers_during_changes),
+        cmocka_unit_test(test_stalled_reader_holds_back_the_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
