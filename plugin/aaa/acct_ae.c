@@ -2,7 +2,6 @@
 #include "plugin/aaa/acct_ae.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "cse/host.h"
 #include "plugin/aaa/radius_crypto.h"
+#include "plugin/data/sqlite_open.h"
 
 #define DEFAULT_MAX 65536u
 #define WRITE_RETRY_MS 1000u
@@ -234,22 +234,11 @@ out:
 }
 
 static int db_open(cssf_acct_ae_t *t, const char *path, char *err, size_t cap) {
-    /* Created here with mode 0600 when the queue has not done so: it holds
-     * user names. */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, cap, "accounting of AEs %s: %s", path, strerror(errno));
+    /* Mode 0600 when the queue has not created it yet: it holds user names. */
+    if (cssf_sqlite_open(path, SCHEMA, 0600, "accounting of AEs", &t->db, err, cap) < 0)
         return -1;
-    }
-    close(fd);
-    if (sqlite3_open_v2(path, &t->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
-            SQLITE_OK ||
-        sqlite3_busy_timeout(t->db, 5000) != SQLITE_OK ||
-        sqlite3_exec(t->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-                     NULL) != SQLITE_OK ||
-        sqlite3_exec(t->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK || db_load(t) != 0) {
-        snprintf(err, cap, "accounting of AEs %s: %s", path,
-                 t->db ? sqlite3_errmsg(t->db) : "out of memory");
+    if (db_load(t) != 0) {
+        snprintf(err, cap, "accounting of AEs %s: %s", path, sqlite3_errmsg(t->db));
         return -1;
     }
     return 0;

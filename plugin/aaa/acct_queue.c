@@ -1,8 +1,6 @@
 /* Durable accounting queue: memory hand-over, SQLite file, one sender. */
 #include "plugin/aaa/acct_queue.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 
 #include "cse/host.h"
 #include "plugin/aaa/radius_packet.h"
+#include "plugin/data/sqlite_open.h"
 
 #define DEFAULT_MAX 100000u
 #define DEFAULT_RETRY_MIN_MS 1000u
@@ -107,26 +106,10 @@ static const char SCHEMA[] =
     " output_packets INTEGER, terminate_cause INTEGER, delay_time INTEGER)";
 
 static int db_open(cssf_acct_queue_t *q, const char *path, char *err, size_t cap) {
-    /* Create the file ourselves so it is never readable by others: it
-     * holds user names and session data. */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, cap, "accounting queue %s: %s", path, strerror(errno));
+    /* Mode 0600, never readable by others: it holds user names and
+     * session data. */
+    if (cssf_sqlite_open(path, SCHEMA, 0600, "accounting queue", &q->db, err, cap) < 0)
         return -1;
-    }
-    close(fd);
-    if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, cap, "accounting queue %s: %s", path, sqlite3_errmsg(q->db));
-        return -1;
-    }
-    sqlite3_busy_timeout(q->db, 5000);
-    if (sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-                     NULL) != SQLITE_OK ||
-        sqlite3_exec(q->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, cap, "accounting queue %s: %s", path, sqlite3_errmsg(q->db));
-        return -1;
-    }
     sqlite3_stmt *st = NULL;
     int rc = -1;
     if (sqlite3_prepare_v2(q->db, "SELECT count(*) FROM cssf_acct_queue", -1, &st, NULL) ==

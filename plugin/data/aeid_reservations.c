@@ -49,7 +49,7 @@ int cssf_aeid_reservations_open(const char *db_path, cssf_aeid_reservations_t **
     pthread_rwlock_init(&r->lock, NULL);
     pthread_mutex_init(&r->write, NULL);
     if (db_path && strcmp(db_path, ":memory:") != 0 &&
-        (cssf_sqlite_open(db_path, schema, "AE-ID reservations", &r->db, err, err_cap) < 0 ||
+        (cssf_sqlite_open(db_path, schema, 0, "AE-ID reservations", &r->db, err, err_cap) < 0 ||
          load(r, err, err_cap) < 0)) {
         cssf_aeid_reservations_close(r);
         return -1;

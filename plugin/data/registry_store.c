@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "cse/host.h"
-
-#define BUSY_TIMEOUT_MS 5000
+#include "plugin/data/sqlite_open.h"
 
 struct cssf_regstore {
     sqlite3 *db;
@@ -41,18 +40,7 @@ int cssf_regstore_open(const char *path, cssf_regstore_t **out, char *err, size_
         return -1;
     }
     pthread_mutex_init(&s->lock, NULL);
-    int rc = sqlite3_open_v2(
-        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-        rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-                          NULL);
-    }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(err, err_cap, "registry store %s: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : "cannot open");
+    if (cssf_sqlite_open(path, schema, 0, "registry store", &s->db, err, err_cap) < 0) {
         cssf_regstore_close(s);
         return -1;
     }
