@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <mbedtls/md.h>
 
 #include "plugin/aaa/acct_queue.h"
 #include "plugin/aaa/radius_client.h"
+#include "radius_test_reply.h"
 
 #define SECRET "queue-secret"
 
@@ -38,20 +38,8 @@ typedef struct responder {
 } responder_t;
 
 static void answer(responder_t *r, const uint8_t *req, size_t len, struct sockaddr_in *peer) {
-    const mbedtls_md_info_t *md5 = mbedtls_md_info_from_type(MBEDTLS_MD_MD5);
-    uint8_t out[38 + sizeof SECRET] = {5, req[1], 0, 38, 0};
-    out[20] = 80;
-    out[21] = 18;
-    /* Message-Authenticator over a zero authenticator, then the Response
-     * Authenticator over the request's. */
-    uint8_t mac[16];
-    mbedtls_md_hmac(md5, (const uint8_t *)SECRET, strlen(SECRET), out, 38, mac);
-    memcpy(out + 22, mac, 16);
-    memcpy(out + 4, req + 4, 16);
-    memcpy(out + 38, SECRET, strlen(SECRET));
-    uint8_t ra[16];
-    mbedtls_md(md5, out, 38 + strlen(SECRET), ra);
-    memcpy(out + 4, ra, 16);
+    uint8_t out[RADIUS_TEST_REPLY_LEN];
+    radius_test_acct_reply(req, SECRET, out);
     pthread_mutex_lock(&r->lock);
     /* A retransmission (same identifier and authenticator: the client's
      * timer fired on a loaded machine) is answered, not counted again, as a

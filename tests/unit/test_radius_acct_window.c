@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <mbedtls/md.h>
 #include <sqlite3.h>
 
 #include "plugin/aaa/acct_queue.h"
 #include "plugin/aaa/radius_client.h"
+#include "radius_test_reply.h"
 
 #define SECRET "window-secret"
 #define MAX_SEEN 1024
@@ -74,18 +74,8 @@ static int req_session(const uint8_t *req, size_t len, char *out, size_t cap) {
 }
 
 static void answer(responder_t *r, const uint8_t *req, const struct sockaddr_in *peer, int forged) {
-    const mbedtls_md_info_t *md5 = mbedtls_md_info_from_type(MBEDTLS_MD_MD5);
-    uint8_t out[38 + sizeof SECRET] = {5, req[1], 0, 38, 0};
-    out[20] = 80;
-    out[21] = 18;
-    uint8_t mac[16];
-    mbedtls_md_hmac(md5, (const uint8_t *)SECRET, strlen(SECRET), out, 38, mac);
-    memcpy(out + 22, mac, 16);
-    memcpy(out + 4, req + 4, 16);
-    memcpy(out + 38, SECRET, strlen(SECRET));
-    uint8_t ra[16];
-    mbedtls_md(md5, out, 38 + strlen(SECRET), ra);
-    memcpy(out + 4, ra, 16);
+    uint8_t out[RADIUS_TEST_REPLY_LEN];
+    radius_test_acct_reply(req, SECRET, out);
     if (forged)
         out[4] ^= 0x5a;
     sendto(r->fd, out, 38, 0, (const struct sockaddr *)peer, sizeof *peer);
