@@ -19,12 +19,19 @@
 #include <mbedtls/ssl_cookie.h>
 #include <mbedtls/x509_crt.h>
 
+#include "cse/coap/coap_dtls_peek.h"
+#include "cse/coap/coap_psk_async.h"
 #include "cse/host.h"
 
 #define IDENTITY_MAX 256
 #define PLAIN_MAX 16384 /* one DTLS record; the endpoint applies the CoAP limit */
 #define REPLY_MAX 2048
 #define SAN_URI_TAG (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6) /* 0x86 */
+#define PSK_WORKERS 2
+#define PSK_QUEUE_MAX 64 /* lookups waiting or running; beyond, handshakes are refused */
+
+/* The PSK of a handshake, looked up before mbedTLS asks for it. */
+enum { PSK_NONE = 0, PSK_PENDING, PSK_READY, PSK_REFUSED };
 
 typedef struct session {
     mbedtls_ssl_context ssl;
@@ -42,8 +49,14 @@ typedef struct session {
     uint64_t id;
     int method; /* enum cse_assoc_method */
     char identity[IDENTITY_MAX];
-    uint32_t vflags;      /* verification flags seen along the chain */
-    uint64_t park_tried;  /* last_active when parking was refused (not yet saveable) */
+    uint32_t vflags;     /* verification flags seen along the chain */
+    uint64_t park_tried; /* last_active when parking was refused (not yet saveable) */
+    int psk_state;       /* PSK_* for psk_id */
+    char psk_id[IDENTITY_MAX];
+    unsigned char psk_key[MBEDTLS_PSK_MAX_LEN];
+    size_t psk_len;
+    uint8_t *held; /* the datagram waiting for a PSK lookup (owned) */
+    size_t held_len;
     int index;            /* in d->list */
     struct session *next; /* hash chain */
 } session_t;
@@ -81,7 +94,8 @@ struct cse_coap_dtls {
     size_t nbuckets;
     session_t **list; /* every kept session, for timers and idle expiry */
     int count;
-    session_t *spare; /* runs ClientHellos of unknown peers */
+    session_t *spare;           /* runs ClientHellos of unknown peers */
+    cse_psk_async_t *psk_async; /* PSK lookups that would block the loop */
     parked_t **pbuckets;
     size_t npbuckets;
     parked_t *oldest, *newest;
@@ -258,6 +272,78 @@ static int run_event(cse_coap_dtls_t *d, int event, void *data) {
  * mbedtls_ssl_handshake, which the loop runs for one session at a time. */
 static _Thread_local session_t *current;
 
+/* Forgets the looked-up key and any datagram waiting for it. */
+static void psk_clear(session_t *s) {
+    mbedtls_platform_zeroize(s->psk_key, sizeof(s->psk_key));
+    s->psk_len = 0;
+    s->psk_state = PSK_NONE;
+    s->psk_id[0] = 0;
+    free(s->held);
+    s->held = NULL;
+    s->held_len = 0;
+}
+
+/* Asks the plugins for identity's key. nonblocking: from memory only;
+ * then *would_block says the answer needs a remote lookup. Fills s's
+ * psk_* fields: PSK_READY with the key, else PSK_REFUSED. */
+static void psk_ask(cse_coap_dtls_t *d, session_t *s, const char *identity, int nonblocking,
+                    int *would_block) {
+    cse_evt_psk_lookup_t ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.version = 2;
+    ev.binding = CSE_BINDING_COAPS;
+    ev.identity = identity;
+    ev.peer = (const struct sockaddr *)&s->peer;
+    ev.peer_len = s->peer_len;
+    ev.key = s->psk_key;
+    ev.key_cap = sizeof(s->psk_key);
+    ev.nonblocking = nonblocking;
+    int r = run_event(d, CSE_EVT_PSK_LOOKUP, &ev);
+    snprintf(s->psk_id, sizeof(s->psk_id), "%s", identity);
+    int ok = r == CSE_PLUGIN_OK && ev.key_len > 0 && ev.key_len <= sizeof(s->psk_key);
+    s->psk_len = ok ? ev.key_len : 0;
+    s->psk_state = ok ? PSK_READY : PSK_REFUSED;
+    if (!ok)
+        mbedtls_platform_zeroize(s->psk_key, sizeof(s->psk_key));
+    if (would_block)
+        *would_block = !ok && r == CSE_PLUGIN_DEFER && ev.would_block;
+}
+
+/*
+ * Before a handshake datagram reaches mbedTLS: if it carries a PSK
+ * identity whose key the plugins cannot give from memory, the lookup goes
+ * to a worker and the datagram waits in the session (1: held, do not
+ * drive). The handshake resumes when the lookup finishes (psk_lookups_done),
+ * so one slow lookup never stalls the other sessions of this loop.
+ */
+static int psk_hold(cse_coap_dtls_t *d, session_t *s, const uint8_t *buf, size_t len) {
+    if (s->psk_state == PSK_PENDING)
+        return 1; /* a retransmission of the datagram already held */
+    char identity[IDENTITY_MAX];
+    if (!d->psk_async || !cse_dtls_peek_psk_identity(buf, len, identity, sizeof(identity)))
+        return 0;
+    if (s->psk_state != PSK_NONE && strcmp(identity, s->psk_id) == 0)
+        return 0;
+    int would_block = 0;
+    psk_ask(d, s, identity, 1, &would_block);
+    if (!would_block)
+        return 0;
+    uint8_t *copy = malloc(len);
+    if (!copy || cse_psk_async_submit(d->psk_async, s->id, identity,
+                                      (const struct sockaddr *)&s->peer, s->peer_len) != 0) {
+        free(copy);
+        char peer[64], safe[IDENTITY_MAX];
+        cse_log(CSE_LOG_WARN, "coap: dtls psk lookup queue full: identity=\"%s\" peer=%s refused",
+                log_safe(identity, safe, sizeof(safe)), peer_str(&s->peer, peer, sizeof(peer)));
+        return 0; /* PSK_REFUSED: the handshake fails now */
+    }
+    memcpy(copy, buf, len);
+    s->held = copy;
+    s->held_len = len;
+    s->psk_state = PSK_PENDING;
+    return 1;
+}
+
 static int psk_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *id, size_t id_len) {
     cse_coap_dtls_t *d = p;
     session_t *s = current;
@@ -273,28 +359,24 @@ static int psk_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *id, si
     }
     memcpy(ident, id, id_len);
     ident[id_len] = 0;
-    cse_evt_psk_lookup_t ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.version = 1;
-    ev.binding = CSE_BINDING_COAPS;
-    ev.identity = ident;
-    ev.peer = (const struct sockaddr *)&s->peer;
-    ev.peer_len = s->peer_len;
-    ev.key = key;
-    ev.key_cap = sizeof(key);
-    int r = run_event(d, CSE_EVT_PSK_LOOKUP, &ev);
-    if (r != CSE_PLUGIN_OK || ev.key_len == 0 || ev.key_len > sizeof(key)) {
+    /* Looked up before (psk_hold), or asked now, blocking: a message the
+     * peek did not read (e.g. fragmented) still gets its answer. */
+    if (s->psk_state == PSK_NONE || s->psk_state == PSK_PENDING || strcmp(s->psk_id, ident) != 0)
+        psk_ask(d, s, ident, 0, NULL);
+    if (s->psk_state != PSK_READY) {
         cse_log(CSE_LOG_WARN, "coap: dtls handshake refused: unknown psk identity=\"%s\" peer=%s",
                 log_safe(ident, safe, sizeof(safe)), peer_str(&s->peer, peer, sizeof(peer)));
         goto out;
     }
-    if (mbedtls_ssl_set_hs_psk(ssl, key, ev.key_len) != 0)
+    memcpy(key, s->psk_key, s->psk_len);
+    if (mbedtls_ssl_set_hs_psk(ssl, key, s->psk_len) != 0)
         goto out;
     memcpy(s->identity, ident, id_len + 1);
     s->method = CSE_ASSOC_DTLS_PSK;
     rc = 0;
 out:
     mbedtls_platform_zeroize(key, sizeof(key));
+    psk_clear(s); /* mbedTLS holds the key now; never needed again */
     return rc;
 }
 
@@ -377,6 +459,7 @@ static int session_prepare(session_t *s, const struct sockaddr *peer, socklen_t 
     s->method = CSE_ASSOC_NONE;
     s->identity[0] = 0;
     s->vflags = 0;
+    psk_clear(s);
     mbedtls_ssl_set_bio(&s->ssl, s, bio_send, bio_recv, NULL);
     mbedtls_ssl_set_timer_cb(&s->ssl, s, timer_set, timer_get);
     mbedtls_ssl_set_verify(&s->ssl, verify_cb, s);
@@ -420,6 +503,7 @@ static void session_close(cse_coap_dtls_t *d, session_t *s, int notify, const ch
     cse_log(CSE_LOG_DEBUG, "coap: dtls session closed peer=%s reason=%s",
             peer_str(&s->peer, peer, sizeof(peer)), why);
     table_remove(d, s);
+    psk_clear(s);
     mbedtls_ssl_free(&s->ssl);
     free(s);
 }
@@ -488,6 +572,7 @@ static void drive(cse_coap_dtls_t *d, session_t *s) {
                 s->method = CSE_ASSOC_NONE;
                 s->identity[0] = 0;
                 s->vflags = 0;
+                psk_clear(s);
                 s->id = ++d->next_id;
                 break;
             }
@@ -720,13 +805,44 @@ void cse_coap_dtls_input(cse_coap_dtls_t *d, const struct sockaddr *peer, sockle
         new_peer(d, peer, peer_len, buf, len, now);
         return;
     }
+    s->last_active = now;
+    if (!s->established && psk_hold(d, s, buf, len))
+        return;
     s->rx = buf;
     s->rx_len = len;
-    s->last_active = now;
     current = s;
     drive(d, s);
     current = NULL;
     /* s may be freed; the datagram is not referenced after this call */
+}
+
+int cse_coap_dtls_lookup_fd(const cse_coap_dtls_t *d) {
+    return d ? cse_psk_async_fd(d->psk_async) : -1;
+}
+
+void cse_coap_dtls_lookups_done(cse_coap_dtls_t *d) {
+    cse_psk_async_result_t r;
+    while (d && cse_psk_async_take(d->psk_async, &r)) {
+        session_t *s = NULL;
+        for (int i = 0; i < d->count && !s; i++)
+            if (d->list[i]->id == r.session_id)
+                s = d->list[i];
+        /* Gone (closed, timed out) or moved on: the answer is not needed. */
+        if (s && s->psk_state == PSK_PENDING && strcmp(s->psk_id, r.identity) == 0) {
+            s->psk_state = r.found ? PSK_READY : PSK_REFUSED;
+            memcpy(s->psk_key, r.key, r.key_len);
+            s->psk_len = r.key_len;
+            uint8_t *held = s->held;
+            s->held = NULL;
+            s->rx = held;
+            s->rx_len = s->held_len;
+            current = s;
+            drive(d, s); /* may free s */
+            current = NULL;
+            free(held);
+        }
+        mbedtls_platform_zeroize(&r, sizeof(r));
+    }
 }
 
 int cse_coap_dtls_tick(cse_coap_dtls_t *d, uint64_t now) {
@@ -896,6 +1012,11 @@ cse_coap_dtls_t *cse_coap_dtls_new(const cse_coap_dtls_cfg_t *cfg, int fd, char 
     mbedtls_ssl_conf_psk_cb(&d->conf, psk_cb, d);
     if (load_credentials(d, err, err_cap) < 0)
         goto fail;
+    if (d->cfg.run_event && !(d->psk_async = cse_psk_async_new(d->cfg.run_event, CSE_BINDING_COAPS,
+                                                               PSK_WORKERS, PSK_QUEUE_MAX))) {
+        snprintf(err, err_cap, "coap dtls: cannot start the PSK lookup threads");
+        goto fail;
+    }
     return d;
 fail:
     cse_coap_dtls_free(d);
@@ -905,6 +1026,7 @@ fail:
 void cse_coap_dtls_free(cse_coap_dtls_t *d) {
     if (!d)
         return;
+    cse_psk_async_free(d->psk_async); /* no worker refers to a session */
     while (d->count > 0)
         session_close(d, d->list[d->count - 1], 1, "shutdown");
     while (d->oldest)

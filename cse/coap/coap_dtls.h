@@ -61,6 +61,12 @@ void cse_coap_dtls_free(cse_coap_dtls_t *d);
 void cse_coap_dtls_input(cse_coap_dtls_t *d, const struct sockaddr *peer, socklen_t peer_len,
                          const uint8_t *buf, size_t len, uint64_t now);
 
+/* Readable when PSK lookups that ran off the loop have finished (-1: none
+ * can run); the loop then calls cse_coap_dtls_lookups_done, which resumes
+ * the handshakes that waited for them. */
+int cse_coap_dtls_lookup_fd(const cse_coap_dtls_t *d);
+void cse_coap_dtls_lookups_done(cse_coap_dtls_t *d);
+
 /* Fires due retransmission timers and closes idle sessions. Returns the ms
  * until the next deadline (capped at 1000). */
 int cse_coap_dtls_tick(cse_coap_dtls_t *d, uint64_t now);

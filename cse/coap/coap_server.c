@@ -167,8 +167,8 @@ static void serve_revocations(cse_coap_server_t *srv) {
 
 static void *loop(void *arg) {
     cse_coap_server_t *srv = arg;
-    struct pollfd fds[4];
-    int nfds = 0, iplain = -1, idtls = -1;
+    struct pollfd fds[5];
+    int nfds = 0, iplain = -1, idtls = -1, ilookup = -1;
     fds[nfds++] = (struct pollfd){.fd = srv->wake_fd, .events = POLLIN};
     fds[nfds++] = (struct pollfd){.fd = srv->revoke_fd, .events = POLLIN};
     if (srv->plain_fd >= 0) {
@@ -178,8 +178,12 @@ static void *loop(void *arg) {
     if (srv->dtls_fd >= 0) {
         idtls = nfds;
         fds[nfds++] = (struct pollfd){.fd = srv->dtls_fd, .events = POLLIN};
+        ilookup = nfds;
+        fds[nfds++] = (struct pollfd){.fd = -1, .events = POLLIN};
     }
     for (;;) {
+        if (ilookup >= 0) /* the DTLS server may have been restarted (revocation overflow) */
+            fds[ilookup].fd = cse_coap_dtls_lookup_fd(srv->dtls);
         int timeout = srv->dtls ? cse_coap_dtls_tick(srv->dtls, cse_coap_now_ms()) : 1000;
         int rc = poll(fds, (nfds_t)nfds, timeout);
         if (rc < 0 && errno != EINTR) {
@@ -196,6 +200,8 @@ static void *loop(void *arg) {
             serve_plain(srv);
         if (idtls >= 0 && fds[idtls].revents)
             serve_dtls(srv);
+        if (ilookup >= 0 && fds[ilookup].revents && srv->dtls)
+            cse_coap_dtls_lookups_done(srv->dtls);
     }
     return NULL;
 }

@@ -233,7 +233,7 @@ typedef struct cse_evt_deregister_ae {
 
 /* PSK_LOOKUP: the (D)TLS layer needs the key of a PSK identity. */
 typedef struct cse_evt_psk_lookup {
-    int version; /* 1 */
+    int version; /* 1, or 2 with the fields marked v2 */
     int binding;
     const char *identity; /* psk_identity as received */
     const struct sockaddr *peer;
@@ -241,7 +241,10 @@ typedef struct cse_evt_psk_lookup {
     unsigned char *key; /* host buffer */
     size_t key_cap;
     size_t key_len; /* output */
-    void *reserved[4];
+    int nonblocking; /* v2: answer only from what is at hand (memory, caches) */
+    int would_block; /* v2 output: with DEFER, the answer needs a remote lookup; the host
+                      * asks again with nonblocking = 0 on a thread of its own */
+    void *reserved[3];
 } cse_evt_psk_lookup_t;
 
 /* CERT_CHECK: a client certificate chained to the CA; bind it to an ID. */

@@ -535,6 +535,18 @@ int cssf_aaa_on_psk_lookup(cssf_aaa_t *a, cse_evt_psk_lookup_t *ev, char *reason
     if (!cssf_aaa_psk_enabled(a) || !ev || ev->version < 1 || !ev->key || !ev->identity)
         return CSE_PLUGIN_DEFER;
     size_t len = 0;
+    if (ev->version >= 2 && ev->nonblocking) {
+        /* Only what is at hand: a cached key, else tell the host to ask
+         * again off its event loop (the RADIUS round trip would block it). */
+        uint8_t ck[CSSF_AAA_CACHE_KEY];
+        cache_key(a, "psk", ev->identity, NULL, ck);
+        if (!cssf_aaa_cache_get(a->cache, ck, ev->key, ev->key_cap, &len, mono_ms())) {
+            ev->would_block = 1;
+            return CSE_PLUGIN_DEFER;
+        }
+        ev->key_len = len;
+        return CSE_PLUGIN_OK;
+    }
     if (cssf_aaa_psk_lookup(a, ev->identity, ev->peer, ev->key, ev->key_cap, &len, reason,
                             reason_cap) != 0)
         return CSE_PLUGIN_DEFER;

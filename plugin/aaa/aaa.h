@@ -70,7 +70,9 @@ void cssf_aaa_session_stop(cssf_aaa_t *a, uint64_t sid);
  * PSK_LOOKUP glue: fills ev->key from RADIUS. Returns CSE_PLUGIN_OK with
  * the key, or CSE_PLUGIN_DEFER (another source may know the identity; if
  * none does, the host refuses the handshake) with reason set when RADIUS
- * was asked and said no.
+ * was asked and said no. A version 2 event with nonblocking set gets only
+ * a cached key; otherwise DEFER with ev->would_block = 1, and the host asks
+ * again off its event loop.
  */
 int cssf_aaa_on_psk_lookup(cssf_aaa_t *a, cse_evt_psk_lookup_t *ev, char *reason,
                            size_t reason_cap);
