@@ -91,8 +91,31 @@ int cssf_regstore_meta_set(cssf_regstore_t *s, const char *key, const char *valu
     return rc;
 }
 
-/* One row into d; 0, or -1 when its document is not valid. */
+/* Duplicates column i's text into *out (NULL stays NULL). -1: no memory. */
+static int column_dup(sqlite3_stmt *st, int i, char **out) {
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    *out = t && *t ? strdup(t) : NULL;
+    return t && *t && !*out ? -1 : 0;
+}
+
+/* A row whose document does not parse: kept as a suspended device with the
+ * credentials of its own columns, so each of them is refused (never
+ * "unknown", which would let another source answer for it, or forget a
+ * suspension). 0, or -1 when out of memory. */
+static int quarantine(sqlite3_stmt *st, const char *id, cssf_device_t *d) {
+    cssf_device_clear(d);
+    const char *fp = (const char *)sqlite3_column_text(st, 8);
+    if (!(d->id = strdup(id ? id : "?")) || column_dup(st, 6, &d->psk_identity) < 0 ||
+        column_dup(st, 7, &d->cert_san) < 0 || column_dup(st, 9, &d->client_id) < 0)
+        return -1;
+    snprintf(d->cert_sha256, sizeof(d->cert_sha256), "%s", fp && strlen(fp) == 64 ? fp : "");
+    d->suspended = 1;
+    return 0;
+}
+
+/* One row into d; 0, or -1 when out of memory (the load must fail). */
 static int row_to_device(sqlite3_stmt *st, const char *host_cse_id, cssf_device_t *d) {
+    memset(d, 0, sizeof(*d)); /* cleared below whether or not the parser ran */
     const char *id = (const char *)sqlite3_column_text(st, 0);
     const char *doc = (const char *)sqlite3_column_text(st, 1);
     json_t *j = doc ? json_loads(doc, JSON_REJECT_DUPLICATES, NULL) : NULL;
@@ -102,10 +125,12 @@ static int row_to_device(sqlite3_stmt *st, const char *host_cse_id, cssf_device_
     if (rc < 0 || strcmp(d->id, id ? id : "") != 0) {
         cse_log(CSE_LOG_ERROR,
                 "cssf: registry: device %s has an invalid stored record (%s); "
-                "it cannot authenticate until it is written again",
+                "its credentials are refused until it is written again",
                 id ? id : "?", rc < 0 && j ? e.msg : "not JSON");
-        cssf_device_clear(d);
-        return -1;
+        if (quarantine(st, id, d) < 0) {
+            cssf_device_clear(d);
+            return -1;
+        }
     }
     const void *blob = sqlite3_column_blob(st, 2);
     int blob_len = sqlite3_column_bytes(st, 2);
@@ -117,7 +142,7 @@ static int row_to_device(sqlite3_stmt *st, const char *host_cse_id, cssf_device_
         memcpy(d->psk_sealed, blob, (size_t)blob_len);
         d->psk_sealed_len = (size_t)blob_len;
     }
-    d->suspended = sqlite3_column_int(st, 3) != 0;
+    d->suspended |= sqlite3_column_int(st, 3) != 0; /* a quarantined record stays suspended */
     snprintf(d->created, sizeof(d->created), "%s", (const char *)sqlite3_column_text(st, 4));
     snprintf(d->updated, sizeof(d->updated), "%s", (const char *)sqlite3_column_text(st, 5));
     return 0;
@@ -133,7 +158,8 @@ int cssf_regstore_load(cssf_regstore_t *s, const char *host_cse_id, cssf_device_
     *n = 0;
     pthread_mutex_lock(&s->lock);
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, doc, psk_sealed, suspended, created, updated "
+                           "SELECT id, doc, psk_sealed, suspended, created, updated, "
+                           "psk_identity, cert_san, cert_sha256, client_id "
                            "FROM cssf_devices ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, err_cap, "registry store: %s", sqlite3_errmsg(s->db));
@@ -151,8 +177,11 @@ int cssf_regstore_load(cssf_regstore_t *s, const char *host_cse_id, cssf_device_
             v = grown;
             cap = ncap;
         }
-        if (row_to_device(st, host_cse_id, &v[len]) == 0)
-            len++;
+        if (row_to_device(st, host_cse_id, &v[len]) != 0) {
+            snprintf(err, err_cap, "out of memory");
+            goto out;
+        }
+        len++;
     }
     if (step != SQLITE_DONE) {
         snprintf(err, err_cap, "registry store: %s", sqlite3_errmsg(s->db));

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "cse/plugin.h"
@@ -497,9 +498,50 @@ static void test_fresh_key_created(void **state) {
     assert_int_equal(st.st_size, 65);
 }
 
+/* A stored record that no longer parses (damaged behind the registry's
+ * back): after a restart its credentials are refused as a suspended
+ * device's, never "unknown" (which would let another source answer for
+ * it); the other devices are unaffected. */
+static void test_unreadable_record_refused(void **state) {
+    fixture_t *f = *state;
+    assert_int_equal(create_status(f->r,
+                                   "{\"id\":\"bad\",\"aeids\":[\"Cbad\"],\"credentials\":{"
+                                   "\"psk\":{\"identity\":\"bad@ex.net\",\"key\":\"" KEY1 "\"},"
+                                   "\"certificate\":{\"san\":\"urn:dev:bad\"}}}",
+                                   NULL, 0),
+                     CSSF_REG_CREATED);
+    assert_int_equal(create_status(f->r,
+                                   "{\"id\":\"good\",\"aeids\":[\"Cgood\"],\"credentials\":{"
+                                   "\"psk\":{\"identity\":\"good@ex.net\",\"key\":\"" KEY1 "\"}}}",
+                                   NULL, 0),
+                     CSSF_REG_CREATED);
+    cssf_registry_close(f->r);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE cssf_devices SET doc='{\"id\":' WHERE id='bad'", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    char err[512];
+    f->r = open_reg(f, err, sizeof(err));
+    assert_non_null(f->r);
+    uint8_t key[64];
+    size_t len = 0;
+    char dev[64], id[128];
+    assert_int_equal(cssf_registry_psk(f->r, "bad@ex.net", key, sizeof(key), &len, dev, 64),
+                     CSSF_REG_SUSPENDED);
+    assert_string_equal(dev, "bad");
+    assert_int_equal(cssf_registry_cert(f->r, "urn:dev:bad", NULL, id, sizeof(id), dev, 64),
+                     CSSF_REG_SUSPENDED);
+    assert_int_equal(cssf_registry_may_use(f->r, CSE_ASSOC_DTLS_PSK, "bad@ex.net", "Cbad"), 0);
+    assert_int_equal(cssf_registry_psk(f->r, "good@ex.net", key, sizeof(key), &len, dev, 64),
+                     CSSF_REG_ACTIVE);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fresh_key_created, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unreadable_record_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_psk_generated_once_and_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_given_key_and_conflicts, setup, teardown),
