@@ -172,6 +172,7 @@ int cse_resource_apply_all(const cse_resource_change_t *changes, size_t n, size_
             cse_tree_unlock();
             if (cse_commit_wait(&txn) != 0) {
                 rsc = CSE_RSC_INTERNAL_SERVER_ERROR;
+                failed_at = n; /* every change applied; their commit failed */
                 snprintf(err, err_cap, "the change could not be stored");
             }
         }

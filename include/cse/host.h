@@ -76,7 +76,8 @@ typedef struct cse_resource_change {
  * nothing: in one transaction made durable by one commit. A change may
  * build on an earlier one (e.g. a parent it created). On failure nothing
  * is applied: returns the rsc of the first change that failed, sets
- * *failed (may be NULL) to its index and writes its reason into err.
+ * *failed (may be NULL) to its index — n when every change was valid but
+ * their commit failed (5000) — and writes the reason into err.
  */
 int cse_resource_apply_all(const cse_resource_change_t *changes, size_t n, size_t *failed,
                            char *err, size_t err_cap);

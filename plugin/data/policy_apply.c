@@ -22,8 +22,13 @@ int cssf_policy_apply_acps(const cssf_policy_t *pol, cssf_resource_apply_all_fn 
     size_t failed = 0;
     int rsc = apply(changes, pol->nacps, &failed, why, sizeof(why));
     free(changes);
+    if (rsc != 0 && failed >= pol->nacps) { /* none refused: storing them failed */
+        snprintf(err, err_cap, "ACPs (%zu): rsc %d: %s", pol->nacps, rsc,
+                 why[0] ? why : "not stored");
+        return -1;
+    }
     if (rsc != 0) {
-        const cssf_acp_def_t *d = &pol->acps[failed < pol->nacps ? failed : 0];
+        const cssf_acp_def_t *d = &pol->acps[failed];
         snprintf(err, err_cap, "ACP %s/%s (%s): rsc %d: %s", d->parent, d->rn, d->file, rsc,
                  why[0] ? why : "refused");
         return -1;

@@ -350,6 +350,11 @@ static int record_apply(const cse_resource_change_t *changes, size_t n, size_t *
             return 4004;
         }
     }
+    if (fail_at == (int)n) { /* all valid, the commit failed */
+        snprintf(err, cap, "the change could not be stored");
+        *failed = n;
+        return 5000;
+    }
     applied += (int)n;
     return 0;
 }
@@ -372,6 +377,9 @@ static void test_apply(void **state) {
     assert_int_equal(cssf_policy_apply_acps(pol, record_apply, err, sizeof(err)), -1);
     assert_string_equal(err, "ACP cse-in/gw/b (x.json): rsc 4004: parent cse-in/gw not found");
     assert_int_equal(applied, 0); /* the first ACP was not applied either */
+    fail_at = 2;
+    assert_int_equal(cssf_policy_apply_acps(pol, record_apply, err, sizeof(err)), -1);
+    assert_string_equal(err, "ACPs (2): rsc 5000: the change could not be stored");
     cssf_policy_report_clear(&rep);
     cssf_policy_release(pol);
 }
