@@ -182,7 +182,10 @@ static int responder_received(responder_t *r) {
     return n;
 }
 
-static cssf_radius_client_t *client_for(const int *ports, size_t n, unsigned retries) {
+/* timeout_ms: short where a test waits for timeouts, long where it counts
+ * requests exactly (a loaded machine must not fire a retransmission). */
+static cssf_radius_client_t *client_for(const int *ports, size_t n, unsigned retries,
+                                        unsigned timeout_ms) {
     char spec[CSSF_RADIUS_MAX_SERVERS][64];
     cssf_radius_config_t cfg;
     cssf_radius_config_init(&cfg);
@@ -192,7 +195,7 @@ static cssf_radius_client_t *client_for(const int *ports, size_t n, unsigned ret
     }
     cfg.n_acct = n;
     cfg.nas_identifier = "window-test";
-    cfg.timeout_ms = 100;
+    cfg.timeout_ms = timeout_ms;
     cfg.retries = retries;
     cfg.dead_after = 1000; /* these tests count requests, not dead servers */
     cfg.probe_interval_ms = 100;
@@ -229,7 +232,7 @@ static void out_of_order_answers(void **state) {
     responder_start(&r);
     r.batch = 40; /* answers come only when all 40 are in flight, last first */
     responder_run(&r);
-    cssf_radius_client_t *c = client_for(&r.port, 1, 0);
+    cssf_radius_client_t *c = client_for(&r.port, 1, 0, 1000);
     batch_t *b = batch_make(40, 0, NULL);
     char reason[CSSF_RADIUS_REASON_MAX];
     assert_int_equal(cssf_radius_account_many(c, b->ptr, 40, b->res, reason, sizeof reason), 40);
@@ -253,7 +256,7 @@ static void forged_answers_in_the_window_ignored(void **state) {
     r.forge = 1;                  /* a forgery ahead of every real answer */
     r.forge_only_prefix = "fake"; /* and some requests get only a forgery */
     responder_run(&r);
-    cssf_radius_client_t *c = client_for(&r.port, 1, 0);
+    cssf_radius_client_t *c = client_for(&r.port, 1, 0, 1000);
     batch_t *b = batch_make(30, 10, "fake");
     char reason[CSSF_RADIUS_REASON_MAX];
     assert_int_equal(cssf_radius_account_many(c, b->ptr, 30, b->res, reason, sizeof reason), 27);
@@ -273,7 +276,7 @@ static void some_time_out_with_their_own_retransmissions(void **state) {
     r.drop_prefix = "lost";
     r.drop_times = 1000;
     responder_run(&r);
-    cssf_radius_client_t *c = client_for(&r.port, 1, 1);
+    cssf_radius_client_t *c = client_for(&r.port, 1, 1, 100);
     batch_t *b = batch_make(25, 5, "lost");
     char reason[CSSF_RADIUS_REASON_MAX];
     assert_int_equal(cssf_radius_account_many(c, b->ptr, 25, b->res, reason, sizeof reason), 20);
@@ -310,7 +313,7 @@ static void failover_per_request(void **state) {
     responder_run(&a);
     responder_run(&z);
     int ports[2] = {a.port, z.port};
-    cssf_radius_client_t *c = client_for(ports, 2, 0);
+    cssf_radius_client_t *c = client_for(ports, 2, 0, 100);
     batch_t *b = batch_make(20, 4, "next");
     assert_int_equal(cssf_radius_account_many(c, b->ptr, 20, b->res, NULL, 0), 20);
     assert_int_equal(a.n, 20);
@@ -363,7 +366,7 @@ static void dead_marking_per_request(void **state) {
 static void bad_arguments(void **state) {
     (void)state;
     int port = 9;
-    cssf_radius_client_t *c = client_for(&port, 1, 0);
+    cssf_radius_client_t *c = client_for(&port, 1, 0, 100);
     batch_t *b = batch_make(2, 0, NULL);
     assert_int_equal(cssf_radius_account_many(c, b->ptr, 0, b->res, NULL, 0), -1);
     assert_int_equal(
@@ -478,7 +481,7 @@ static void queue_deletes_only_after_answers_and_sends_once(void **state) {
     responder_start(&r);
     r.hold = 1;
     responder_run(&r);
-    cssf_radius_client_t *c = client_for(&r.port, 1, 4); /* 3.1 s in all */
+    cssf_radius_client_t *c = client_for(&r.port, 1, 4, 1000); /* 31 s in all */
     cssf_acct_queue_t *q = queue_on(path, c, 16);
     char sid[40][16];
     for (int i = 0; i < 40; i++) {
@@ -534,7 +537,7 @@ static void queue_resends_only_unacknowledged_in_session_order(void **state) {
     r.drop_prefix = "lost";
     r.drop_times = 1;
     responder_run(&r);
-    cssf_radius_client_t *c = client_for(&r.port, 1, 0);
+    cssf_radius_client_t *c = client_for(&r.port, 1, 0, 1000);
     cssf_acct_queue_t *q = queue_on(path, c, 8);
     char sid[30][16];
     for (int i = 0; i < 30; i++) {
