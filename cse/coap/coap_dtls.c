@@ -17,6 +17,8 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_cookie.h>
+#include <mbedtls/md.h>
+#include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
 #include "cse/coap/coap_dtls_peek.h"
@@ -89,6 +91,7 @@ struct cse_coap_dtls {
     mbedtls_ssl_cookie_ctx cookie;
     mbedtls_ssl_config conf;
     mbedtls_x509_crt own_cert, ca;
+    mbedtls_x509_crl crl;
     mbedtls_pk_context own_key;
     session_t **buckets;
     size_t nbuckets;
@@ -916,6 +919,43 @@ void cse_coap_dtls_stats(const cse_coap_dtls_t *d, cse_coap_dtls_stats_t *st) {
     *st = d->stats;
 }
 
+/* The CRL(s) of the client CA: mbedTLS then refuses a revoked certificate
+ * (and every certificate once a CRL is past its next update). Refused at
+ * start when not signed by the CA or already expired: a mistake noticed
+ * now rather than as handshakes failing later. */
+static int load_crl(cse_coap_dtls_t *d, char *err, size_t err_cap) {
+    const char *path = d->cfg.crl_file;
+    char msg[128];
+    if (!path || !*path)
+        return 0;
+    int ret = mbedtls_x509_crl_parse_file(&d->crl, path);
+    if (ret != 0) {
+        mbedtls_strerror(ret, msg, sizeof(msg));
+        snprintf(err, err_cap, "coap dtls: cannot load CRL %s: %s", path, msg);
+        return -1;
+    }
+    for (const mbedtls_x509_crl *c = &d->crl; c && c->version; c = c->next) {
+        const mbedtls_x509_crt *ca = &d->ca;
+        while (ca && ca->version &&
+               (ca->subject_raw.len != c->issuer_raw.len ||
+                memcmp(ca->subject_raw.p, c->issuer_raw.p, c->issuer_raw.len) != 0))
+            ca = ca->next;
+        const mbedtls_md_info_t *md = mbedtls_md_info_from_type(c->sig_md);
+        unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+        if (!ca || !ca->version || !md || mbedtls_md(md, c->tbs.p, c->tbs.len, hash) != 0 ||
+            mbedtls_pk_verify_ext(c->sig_pk, c->sig_opts, (mbedtls_pk_context *)&ca->pk, c->sig_md,
+                                  hash, mbedtls_md_get_size(md), c->sig.p, c->sig.len) != 0) {
+            snprintf(err, err_cap, "coap dtls: CRL %s is not signed by dtls_ca", path);
+            return -1;
+        }
+        if (mbedtls_x509_time_is_past(&c->next_update)) {
+            snprintf(err, err_cap, "coap dtls: CRL %s is past its next update", path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int load_credentials(cse_coap_dtls_t *d, char *err, size_t err_cap) {
     const cse_coap_dtls_cfg_t *c = &d->cfg;
     char msg[128];
@@ -950,8 +990,13 @@ static int load_credentials(cse_coap_dtls_t *d, char *err, size_t err_cap) {
             snprintf(err, err_cap, "coap dtls: cannot load CA %s: %s", c->ca_file, msg);
             return -1;
         }
-        mbedtls_ssl_conf_ca_chain(&d->conf, &d->ca, NULL);
+        if (load_crl(d, err, err_cap) < 0)
+            return -1;
+        mbedtls_ssl_conf_ca_chain(&d->conf, &d->ca, d->crl.version ? &d->crl : NULL);
         mbedtls_ssl_conf_authmode(&d->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    } else if (c->crl_file && *c->crl_file) {
+        snprintf(err, err_cap, "coap dtls: dtls_crl needs dtls_ca (the CA that signed it)");
+        return -1;
     } else {
         mbedtls_ssl_conf_authmode(&d->conf, MBEDTLS_SSL_VERIFY_NONE);
     }
@@ -977,6 +1022,7 @@ cse_coap_dtls_t *cse_coap_dtls_new(const cse_coap_dtls_cfg_t *cfg, int fd, char 
     mbedtls_ssl_config_init(&d->conf);
     mbedtls_x509_crt_init(&d->own_cert);
     mbedtls_x509_crt_init(&d->ca);
+    mbedtls_x509_crl_init(&d->crl);
     mbedtls_pk_init(&d->own_key);
     d->nbuckets = (size_t)d->cfg.max_sessions * 2 + 1;
     d->buckets = calloc(d->nbuckets, sizeof(*d->buckets));
@@ -1040,6 +1086,7 @@ void cse_coap_dtls_free(cse_coap_dtls_t *d) {
     free(d->list);
     mbedtls_pk_free(&d->own_key);
     mbedtls_x509_crt_free(&d->ca);
+    mbedtls_x509_crl_free(&d->crl);
     mbedtls_x509_crt_free(&d->own_cert);
     mbedtls_ssl_config_free(&d->conf);
     mbedtls_ssl_cookie_free(&d->cookie);

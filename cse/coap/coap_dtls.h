@@ -35,6 +35,7 @@ typedef struct cse_coap_dtls_cfg {
     const char *cert_file;    /* server certificate (PEM); NULL/"" = PSK only */
     const char *key_file;     /* its private key (EC P-256 for ECDHE-ECDSA suites) */
     const char *ca_file;      /* CA for client certificates; NULL/"" = no certificate clients */
+    const char *crl_file;     /* CRL(s) of that CA (PEM); NULL/"" = none */
     int max_sessions;         /* sessions kept, handshakes included (default 1024) */
     uint32_t idle_timeout_ms; /* an idle session is closed (default 300 s) */
     uint32_t park_after_ms;   /* an established session idle this long is parked

@@ -21,6 +21,7 @@ int cse_coap_server_start_config(const cse_config_t *cfg, cse_coap_server_t **sr
     o.dtls.cert_file = cfg->coap_dtls_cert;
     o.dtls.key_file = cfg->coap_dtls_key;
     o.dtls.ca_file = cfg->coap_dtls_ca;
+    o.dtls.crl_file = cfg->coap_dtls_crl;
     if (cfg->coap_dtls_max_sessions > 0)
         o.dtls.max_sessions = cfg->coap_dtls_max_sessions;
     o.dtls.park_after_ms = (uint32_t)cfg->coap_dtls_park_after_ms;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "cse/core/rsc.h"
+#include "cse/http/http_tls_crl.h"
 #include "cse/host.h"
 
 /* PEM files larger than this are refused (a bundle of a few hundred CAs
@@ -38,6 +39,7 @@ struct cse_http_tls {
     int kind;
     int client_auth;
     char *cert_pem, *key_pem, *ca_pem; /* NUL-terminated file contents */
+    cse_tls_crl_t *crl;                /* tls_crl, or NULL */
     cse_http_tls_event_fn run_event;
     /* revoked identities (cse_http_tls_revoke), a ring indexed by number */
     pthread_mutex_t lock;
@@ -188,6 +190,9 @@ cse_http_tls_t *cse_http_tls_create(const cse_http_tls_options_t *o, char *err, 
         goto fail;
     if (check_credentials(t, o, err, err_cap) < 0)
         goto fail;
+    if (o->crl_file && o->crl_file[0] &&
+        !(t->crl = cse_tls_crl_load(o->crl_file, t->ca_pem, err, err_cap)))
+        goto fail;
     return t;
 fail:
     cse_http_tls_free(t);
@@ -202,6 +207,7 @@ void cse_http_tls_free(cse_http_tls_t *t) {
     free(t->cert_pem);
     free(t->key_pem);
     free(t->ca_pem);
+    cse_tls_crl_free(t->crl);
     pthread_mutex_destroy(&t->lock);
     free(t);
 }
@@ -400,6 +406,9 @@ static int check_certificate(const cse_http_tls_t *t, gnutls_session_t s,
         gnutls_free(why.data);
         return -1;
     }
+    char revoked[96];
+    if (cse_tls_crl_check(t->crl, chain, n, revoked, sizeof(revoked)) < 0)
+        return refuse(tc, "%s", revoked);
     gnutls_x509_crt_t crt = NULL;
     if (gnutls_x509_crt_init(&crt) < 0)
         return refuse(tc, "client certificate: out of memory");

@@ -56,6 +56,7 @@ typedef struct cse_http_tls_options {
     const char *ca_file;             /* PEM client CAs; needed unless client_auth is none */
     int client_auth;                 /* enum cse_http_client_auth; X.509 only */
     cse_http_tls_event_fn run_event; /* PSK_LOOKUP, CERT_CHECK, ACCOUNTING; NULL = refuse */
+    const char *crl_file;            /* PEM CRLs of the client CAs; NULL/"" = none */
 } cse_http_tls_options_t;
 
 /* Reads and checks the credentials (the key must match the certificate,

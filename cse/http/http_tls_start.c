@@ -40,6 +40,7 @@ int cse_http_tls_start_config(const cse_config_t *cfg, const cse_http_options_t 
             .cert_file = cfg->http_tls_cert,
             .key_file = cfg->http_tls_key,
             .ca_file = cfg->http_tls_ca,
+            .crl_file = cfg->http_tls_crl,
             .client_auth = client_auth_of(cfg->http_tls_client_auth),
             .run_event = cse_plugin_host_run,
         };

@@ -15,7 +15,7 @@
 
 static cse_http_tls_t *create(int kind, const char *cert, const char *key, const char *ca, int auth,
                               char *err, size_t cap) {
-    cse_http_tls_options_t o = {kind, cert, key, ca, auth, NULL};
+    cse_http_tls_options_t o = {kind, cert, key, ca, auth, NULL, NULL};
     err[0] = '\0';
     return cse_http_tls_create(&o, err, cap);
 }
