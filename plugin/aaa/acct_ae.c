@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "cse/host.h"
+#include "plugin/aaa/acct_usage.h"
 #include "plugin/aaa/radius_crypto.h"
 #include "plugin/data/sqlite_open.h"
 
@@ -24,8 +25,7 @@ typedef struct ae_sess {
     char acct_id[40];
     char user[254];
     int64_t start_s, last_report_s;
-    uint64_t in_octets, out_octets;
-    uint32_t in_packets, out_packets;
+    cssf_acct_usage_t use;
 } ae_sess_t;
 
 /* A change for the file: a row to write (a snapshot), or one to delete. */
@@ -96,10 +96,10 @@ static int db_write(cssf_acct_ae_t *t, const wop_t *chain) {
             sqlite3_bind_text(st, 3, s->user, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 4, s->start_s);
             sqlite3_bind_int64(st, 5, s->last_report_s);
-            sqlite3_bind_int64(st, 6, (int64_t)s->in_octets);
-            sqlite3_bind_int64(st, 7, (int64_t)s->out_octets);
-            sqlite3_bind_int64(st, 8, s->in_packets);
-            sqlite3_bind_int64(st, 9, s->out_packets);
+            sqlite3_bind_int64(st, 6, (int64_t)s->use.in_octets);
+            sqlite3_bind_int64(st, 7, (int64_t)s->use.out_octets);
+            sqlite3_bind_int64(st, 8, s->use.in_packets);
+            sqlite3_bind_int64(st, 9, s->use.out_packets);
         }
         if (sqlite3_step(st) != SQLITE_DONE)
             goto out;
@@ -216,10 +216,10 @@ static int db_load(cssf_acct_ae_t *t) {
         copy_text(st, 2, s->user, sizeof s->user);
         s->start_s = sqlite3_column_int64(st, 3);
         s->last_report_s = sqlite3_column_int64(st, 4);
-        s->in_octets = (uint64_t)sqlite3_column_int64(st, 5);
-        s->out_octets = (uint64_t)sqlite3_column_int64(st, 6);
-        s->in_packets = (uint32_t)sqlite3_column_int64(st, 7);
-        s->out_packets = (uint32_t)sqlite3_column_int64(st, 8);
+        s->use.in_octets = (uint64_t)sqlite3_column_int64(st, 5);
+        s->use.out_octets = (uint64_t)sqlite3_column_int64(st, 6);
+        s->use.in_packets = (uint32_t)sqlite3_column_int64(st, 7);
+        s->use.out_packets = (uint32_t)sqlite3_column_int64(st, 8);
         if (!s->acct_id[0]) {
             free(s);
             continue;
@@ -251,15 +251,8 @@ static void emit(cssf_acct_ae_t *t, ae_sess_t *s, int type, uint32_t cause, int6
                             .session_id = s->acct_id,
                             .user_name = s->user[0] ? s->user : s->aei,
                             .calling_station_id = s->aei};
-    if (type != CSSF_RADIUS_ACCT_START) {
-        int64_t secs = now_s > s->start_s ? now_s - s->start_s : 0;
-        r.session_time = secs > UINT32_MAX ? UINT32_MAX : (uint32_t)secs;
-        r.input_octets = s->in_octets;
-        r.output_octets = s->out_octets;
-        r.input_packets = s->in_packets;
-        r.output_packets = s->out_packets;
-        r.terminate_cause = type == CSSF_RADIUS_ACCT_STOP ? cause : 0;
-    }
+    cssf_acct_usage_fill(&r, type, &s->use, now_s > s->start_s ? (uint64_t)(now_s - s->start_s) : 0,
+                         cause);
     s->last_report_s = now_s;
     t->emit(t->ctx, &r);
 }
@@ -300,9 +293,7 @@ int cssf_acct_ae_start(cssf_acct_ae_t *t, const char *aei, const char *user, uin
              rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
     snprintf(s->user, sizeof s->user, "%s", user && user[0] ? user : aei);
     s->start_s = now_s;
-    s->in_octets = bytes_in;
-    s->out_octets = bytes_out;
-    s->in_packets = s->out_packets = 1; /* the registration itself */
+    cssf_acct_usage_add(&s->use, bytes_in, bytes_out); /* the registration itself */
     *l = s;
     t->open++;
     emit(t, s, CSSF_RADIUS_ACCT_START, 0, now_s);
@@ -320,10 +311,7 @@ void cssf_acct_ae_traffic(cssf_acct_ae_t *t, const char *originator, uint64_t by
     pthread_mutex_lock(&t->lock);
     ae_sess_t *s = *link_of(t, originator);
     if (s) {
-        s->in_octets += bytes_in;
-        s->out_octets += bytes_out;
-        s->in_packets++;
-        s->out_packets++;
+        cssf_acct_usage_add(&s->use, bytes_in, bytes_out);
     }
     pthread_mutex_unlock(&t->lock);
 }

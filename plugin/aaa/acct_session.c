@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/aaa/acct_usage.h"
+
 typedef struct session {
     uint64_t sid; /* 0 = free slot */
     char acct_id[40];
     char user[254];
     char calling[64];
     uint64_t start_s, last_report_s;
-    uint64_t in_octets, out_octets;
-    uint32_t in_packets, out_packets;
+    cssf_acct_usage_t use;
 } session_t;
 
 struct cssf_acct_sessions {
@@ -98,15 +99,7 @@ static void emit(cssf_acct_sessions_t *t, session_t *s, int type, uint32_t cause
                             .session_id = s->acct_id,
                             .user_name = s->user[0] ? s->user : NULL,
                             .calling_station_id = s->calling[0] ? s->calling : NULL};
-    if (type != CSSF_RADIUS_ACCT_START) {
-        uint64_t secs = now_s > s->start_s ? now_s - s->start_s : 0;
-        r.session_time = secs > UINT32_MAX ? UINT32_MAX : (uint32_t)secs;
-        r.input_octets = s->in_octets;
-        r.output_octets = s->out_octets;
-        r.input_packets = s->in_packets;
-        r.output_packets = s->out_packets;
-        r.terminate_cause = type == CSSF_RADIUS_ACCT_STOP ? cause : 0;
-    }
+    cssf_acct_usage_fill(&r, type, &s->use, now_s > s->start_s ? now_s - s->start_s : 0, cause);
     s->last_report_s = now_s;
     t->emit(t->ctx, &r);
 }
@@ -142,10 +135,7 @@ void cssf_acct_sessions_traffic(cssf_acct_sessions_t *t, uint64_t sid, uint64_t 
     pthread_mutex_lock(&t->lock);
     session_t *s = find(t, sid);
     if (s) {
-        s->in_octets += bytes_in;
-        s->out_octets += bytes_out;
-        s->in_packets++;
-        s->out_packets++;
+        cssf_acct_usage_add(&s->use, bytes_in, bytes_out);
     }
     pthread_mutex_unlock(&t->lock);
 }
